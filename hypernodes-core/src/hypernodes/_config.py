@@ -1,0 +1,199 @@
+"""Configuration: what a run uses for backend, executor, cache and callbacks.
+
+Precedence, highest first:
+
+1. the override given to ``as_node(...)`` (or ``PipelineNode.with_*``),
+2. the pipeline's own setting (``Pipeline(...)`` or ``Pipeline.with_*``),
+3. the enclosing pipeline's effective setting, at run time,
+4. :func:`set_default_config`,
+5. the library default: ``LocalBackend()``, ``SequentialNodeExecutor()``,
+   no cache, no callbacks.
+
+"Omitted" (the ``UNSET`` sentinel) means inherit; an explicit ``None`` means
+none: no cache, no callbacks. For backend and executor, ``None`` means the
+library default. Inheritance never mutates a pipeline: the effective values
+are computed per run and carried in the run context, so one inner pipeline
+can sit in two parents and run in two threads at once.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final
+
+from . import _names
+
+if TYPE_CHECKING:
+    from ._backend import Backend
+    from ._cache import Cache
+    from ._callbacks import PipelineCallback
+    from .executor import ExecutorStrategy
+
+__all__ = [
+    "UNSET",
+    "Config",
+    "Configurable",
+    "get_default_config",
+    "reset_default_config",
+    "set_default_config",
+]
+
+
+class _Unset:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+    def __reduce__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Final[Any] = _Unset()
+
+
+class Config:
+    """Resolved configuration of one run (or of the defaults).
+
+    ``backend`` is ``None`` when nobody chose one: the run then uses the
+    executor's own backend for a holistic executor and ``LocalBackend`` for
+    a task executor (see :attr:`run_backend`).
+    """
+
+    __slots__ = ("backend", "cache", "callbacks", "executor")
+
+    def __init__(
+        self,
+        backend: Backend | None,
+        executor: ExecutorStrategy,
+        cache: Cache | None,
+        callbacks: tuple[PipelineCallback, ...],
+    ) -> None:
+        self.backend = backend
+        self.executor = executor
+        self.cache = cache
+        self.callbacks = callbacks
+
+    @property
+    def run_backend(self) -> Backend:
+        """The backend a run uses: the chosen one, else the executor's default."""
+        if self.backend is not None:
+            return self.backend
+        return self.executor.default_backend()
+
+    def layered(self, backend: Any, executor: Any, cache: Any, callbacks: Any) -> Config:
+        """This config with every value that is not UNSET replaced."""
+        return Config(
+            self.backend if backend is UNSET else backend,
+            self.executor if executor is UNSET else executor,
+            self.cache if cache is UNSET else cache,
+            self.callbacks if callbacks is UNSET else callbacks,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Config(backend={self.backend!r}, executor={self.executor!r}, "
+            f"cache={self.cache!r}, callbacks={self.callbacks!r})"
+        )
+
+
+def _library_default() -> Config:
+    from .executor import SequentialNodeExecutor
+
+    return Config(None, SequentialNodeExecutor(), None, ())
+
+
+_default: Config | None = None
+
+
+def default_config() -> Config:
+    """The global default (``set_default_config`` over the library default)."""
+    global _default
+    if _default is None:
+        _default = _library_default()
+    return _default
+
+
+def get_default_config() -> Config:
+    """Return the configuration a top-level pipeline with no settings would use."""
+    return default_config()
+
+
+def set_default_config(
+    backend: Any = UNSET,
+    executor: Any = UNSET,
+    cache: Any = UNSET,
+    callbacks: Any = UNSET,
+) -> Config:
+    """Set the global defaults; arguments left out keep their current value.
+
+    Each value may be a registered name (``"eager"``, ``"disk"``), a class
+    or an instance::
+
+        set_default_config(executor="eager", cache=DiskCache(".cache"))
+
+    ``cache=None`` / ``callbacks=None`` turn them off; ``backend=None`` and
+    ``executor=None`` restore the library default.
+    """
+    global _default
+    library = _library_default()
+    current = default_config()
+    _default = Config(
+        current.backend if backend is UNSET else _names.to_backend(backend),
+        current.executor
+        if executor is UNSET
+        else (_names.to_executor(executor) or library.executor),
+        current.cache if cache is UNSET else _names.to_cache(cache),
+        current.callbacks if callbacks is UNSET else _names.to_callbacks(callbacks),
+    )
+    return _default
+
+
+def reset_default_config() -> None:
+    """Restore the library defaults."""
+    global _default
+    _default = None
+
+
+class Configurable:
+    """The ``with_*`` setters and the stored settings shared by pipelines and nodes."""
+
+    _backend: Any
+    _executor: Any
+    _cache: Any
+    _callbacks: Any
+
+    def _init_settings(self, backend: Any, executor: Any, cache: Any, callbacks: Any) -> None:
+        self._backend = self._executor = self._cache = self._callbacks = UNSET
+        if backend is not UNSET:
+            self.with_backend(backend)
+        if executor is not UNSET:
+            self.with_executor(executor)
+        if cache is not UNSET:
+            self.with_cache(cache)
+        if callbacks is not UNSET:
+            self.with_callbacks(callbacks)
+
+    def with_backend(self, backend: Any) -> Any:
+        """Set where this runs (name, class or instance); ``None`` means inherit. Returns self."""
+        resolved = _names.to_backend(backend)
+        self._backend = UNSET if resolved is None else resolved
+        return self
+
+    def with_executor(self, executor: Any) -> Any:
+        """Set how this runs (name, class or instance); ``None`` means inherit. Returns self."""
+        resolved = _names.to_executor(executor)
+        self._executor = UNSET if resolved is None else resolved
+        return self
+
+    def with_cache(self, cache: Any) -> Any:
+        """Set the cache (name, class or instance); ``None`` turns caching off. Returns self."""
+        self._cache = _names.to_cache(cache)
+        return self
+
+    def with_callbacks(self, callbacks: Any) -> Any:
+        """Set the callbacks (a list of names, classes or instances); ``None`` means none."""
+        self._callbacks = _names.to_callbacks(callbacks)
+        return self
+
+    def _layer_on(self, base: Config) -> Config:
+        return base.layered(self._backend, self._executor, self._cache, self._callbacks)

@@ -1,0 +1,75 @@
+"""Turning what a user configures (a name, a class, an instance) into an object.
+
+Names are looked up through the plugin registry (``"eager"``, ``"disk"``,
+``"progress"``, or any name a third-party plugin registers); classes are
+instantiated with no arguments; instances are used as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from ._backend import Backend
+    from ._cache import Cache
+    from ._callbacks import PipelineCallback
+    from .executor import ExecutorStrategy
+
+__all__ = ["KINDS", "to_backend", "to_cache", "to_callbacks", "to_executor"]
+
+T = TypeVar("T")
+
+#: The plugin kinds, singular and plural as users meet them.
+KINDS = ("executor", "backend", "cache", "callback")
+
+
+def _resolve(kind: str, value: Any, base: type[T]) -> T:
+    if isinstance(value, str):
+        from ._plugins import registry
+
+        value = registry().create(kind, value)
+    elif isinstance(value, type) and issubclass(value, base):
+        value = value()
+    if isinstance(value, base):
+        return value
+    what = f"the class {value.__name__}" if isinstance(value, type) else repr(value)
+    msg = (
+        f"A {kind} must be a registered name, a {base.__name__} subclass or an instance of "
+        f"one; got {what}. Run `hypernodes plugins` to list the registered names."
+    )
+    raise TypeError(msg)
+
+
+def to_executor(value: Any) -> ExecutorStrategy | None:
+    """An executor from a name, class or instance; ``None`` stays ``None``."""
+    from .executor import ExecutorStrategy
+
+    return None if value is None else _resolve("executor", value, ExecutorStrategy)
+
+
+def to_backend(value: Any) -> Backend | None:
+    """A backend from a name, class or instance; ``None`` stays ``None``."""
+    from ._backend import Backend
+
+    return None if value is None else _resolve("backend", value, Backend)
+
+
+def to_cache(value: Any) -> Cache | None:
+    """A cache from a name, class or instance; ``None`` (or ``False``) means no cache."""
+    from ._cache import Cache
+
+    if value is None or value is False:
+        return None
+    return _resolve("cache", value, Cache)
+
+
+def to_callbacks(value: Any) -> tuple[PipelineCallback, ...]:
+    """A tuple of callbacks from a list of names, classes or instances (or one of them)."""
+    from ._callbacks import PipelineCallback
+
+    if value is None:
+        return ()
+    if isinstance(value, str | type | PipelineCallback) or not isinstance(value, Iterable):
+        value = [value]
+    return tuple(_resolve("callback", v, PipelineCallback) for v in value)

@@ -1,0 +1,157 @@
+"""``Node``: a plain function that names its output(s)."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any, overload
+
+from .errors import PipelineDefinitionError
+
+__all__ = ["Node", "node"]
+
+_NO_DEFAULT = inspect.Parameter.empty
+
+
+class Node:
+    """A function plus the name(s) of what it returns.
+
+    Its parameters are wired by name to pipeline inputs or to other nodes'
+    outputs; a parameter with a default is an optional input. A ``Node`` stays
+    callable as the plain function, so it can be unit-tested directly::
+
+        @node(output_name="doubled")
+        def double(x: int) -> int:
+            return 2 * x
+
+        assert double(3) == 6
+    """
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        output_name: str | tuple[str, ...] | list[str] | None = None,
+        *,
+        cache: bool = True,
+        name: str | None = None,
+    ) -> None:
+        if isinstance(func, Node):
+            func = func.func
+        if not callable(func):
+            msg = f"node() needs a function, got {type(func).__name__} {func!r}."
+            raise TypeError(msg)
+        self.func: Callable[..., Any] = func
+        self.name: str = name or getattr(func, "__name__", None) or type(func).__name__
+        if output_name is None:
+            output_name = self.name
+        self.output_name: str | tuple[str, ...] = _check_output_name(output_name, self.name)
+        self.output_names: tuple[str, ...] = (
+            self.output_name if isinstance(self.output_name, tuple) else (self.output_name,)
+        )
+        self.cache = bool(cache)
+        self.is_async = inspect.iscoroutinefunction(func)
+        self.parameters, self.defaults, self.keyword_only = _read_signature(func, self.name)
+        functools.update_wrapper(self, func, updated=())
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.func(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"Node({self.name!r}, output_name={self.output_name!r})"
+
+
+def _check_output_name(
+    output_name: str | tuple[str, ...] | list[str], node_name: str
+) -> str | tuple[str, ...]:
+    if isinstance(output_name, str):
+        names: tuple[str, ...] = (output_name,)
+    elif isinstance(output_name, tuple | list):
+        names = tuple(output_name)
+    else:
+        msg = (
+            f"Node {node_name!r}: output_name must be a string or a tuple of strings, "
+            f"got {type(output_name).__name__} {output_name!r}."
+        )
+        raise TypeError(msg)
+    if not names or not all(isinstance(n, str) and n.isidentifier() for n in names):
+        msg = (
+            f"Node {node_name!r}: output_name {output_name!r} must hold one or more "
+            "valid Python identifiers (they become parameter names of later nodes)."
+        )
+        raise PipelineDefinitionError(msg)
+    if len(set(names)) != len(names):
+        msg = f"Node {node_name!r}: output_name {output_name!r} repeats a name."
+        raise PipelineDefinitionError(msg)
+    return output_name if isinstance(output_name, str) else names
+
+
+def _read_signature(
+    func: Callable[..., Any], node_name: str
+) -> tuple[tuple[str, ...], dict[str, Any], frozenset[str]]:
+    try:
+        signature = inspect.signature(func)
+    except (TypeError, ValueError) as exc:
+        msg = f"Node {node_name!r}: cannot read the parameters of {func!r} ({exc})."
+        raise TypeError(msg) from exc
+    names: list[str] = []
+    defaults: dict[str, Any] = {}
+    keyword_only: set[str] = set()
+    for param in signature.parameters.values():
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            msg = (
+                f"Node {node_name!r}: parameter {param} cannot be wired by name. "
+                "Give the function one named parameter per input."
+            )
+            raise PipelineDefinitionError(msg)
+        names.append(param.name)
+        if param.default is not _NO_DEFAULT:
+            defaults[param.name] = param.default
+        if param.kind is param.KEYWORD_ONLY:
+            keyword_only.add(param.name)
+    return tuple(names), defaults, frozenset(keyword_only)
+
+
+@overload
+def node(func: Callable[..., Any], /) -> Node: ...
+
+
+@overload
+def node(
+    func: None = None,
+    /,
+    *,
+    output_name: str | tuple[str, ...] | list[str] | None = None,
+    cache: bool = True,
+    name: str | None = None,
+) -> Callable[[Callable[..., Any]], Node]: ...
+
+
+def node(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    output_name: str | tuple[str, ...] | list[str] | None = None,
+    cache: bool = True,
+    name: str | None = None,
+) -> Node | Callable[[Callable[..., Any]], Node]:
+    """Turn a function into a :class:`Node`.
+
+    ``@node`` names the output after the function; ``@node(output_name="y")``
+    names it ``y``; a tuple names each value of a returned tuple.
+    ``cache=False`` keeps the node out of any cache. ``async def`` functions
+    are nodes too::
+
+        @node(output_name=("mean", "std"))
+        def stats(values: list[float]) -> tuple[float, float]: ...
+    """
+    if isinstance(func, str | tuple | list):
+        msg = f"Write @node(output_name={func!r}): the output name is a keyword argument."
+        raise TypeError(msg)
+    if func is not None:
+        return Node(func, output_name, cache=cache, name=name)
+
+    def decorate(f: Callable[..., Any]) -> Node:
+        return Node(f, output_name, cache=cache, name=name)
+
+    return decorate

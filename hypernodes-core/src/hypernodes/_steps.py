@@ -1,0 +1,61 @@
+"""Running one step of a plan: argument gathering, async, several outputs, nesting, notes.
+
+Every task executor calls :func:`run_step` for anything beyond the inline
+fast path (a synchronous single-output function node with no cache and no
+callbacks), so what a node call means is defined once, here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._async import run_coroutine
+from .errors import OutputCountError
+
+if TYPE_CHECKING:
+    from ._context import RunContext
+    from ._plan import Step
+
+__all__ = ["args_of", "note", "run_step", "store"]
+
+
+def args_of(step: Step, values: dict[str, Any]) -> list[Any]:
+    """Positional arguments of ``step``; a missing optional input takes the node's default."""
+    defaults = step.defaults
+    return [values[p] if p in values else defaults[p] for p in step.params]
+
+
+def store(step: Step, values: dict[str, Any], result: Any) -> None:
+    """Put a node's return value under its output name(s)."""
+    if step.output is not None:
+        values[step.output] = result
+        return
+    names = step.outputs
+    try:
+        count = len(result)
+    except TypeError:
+        count = -1
+    if count != len(names):
+        got = f"{count} values" if count >= 0 else f"a {type(result).__name__}"
+        msg = (
+            f"Node {step.name!r} declares {len(names)} outputs {names!r} but returned {got}. "
+            "Return a tuple with one value per output name."
+        )
+        raise OutputCountError(msg)
+    values.update(zip(names, result, strict=True))
+
+
+def run_step(step: Step, values: dict[str, Any], ctx: RunContext) -> None:
+    """Run one step and store its outputs in ``values``."""
+    if step.nested:
+        values.update(step.node.execute(values, ctx, step.inner_outputs))  # type: ignore[union-attr]
+        return
+    result = step.func(*args_of(step, values))
+    if step.is_async:
+        result = run_coroutine(result)
+    store(step, values, result)
+
+
+def note(exc: BaseException, text: str) -> None:
+    """Add a hypernodes note to an exception raised by user code (PEP 678)."""
+    exc.add_note(f"hypernodes: {text}")

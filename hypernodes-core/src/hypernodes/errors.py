@@ -1,0 +1,108 @@
+"""Every exception hypernodes raises on its own account.
+
+All of them derive from :class:`HyperNodesError`, and each also derives from
+the built-in exception a Python user would expect (``ValueError`` for bad
+values, ``TypeError`` for a wrong kind of object, ``LookupError`` for a name
+that is not there), so ``except ValueError`` keeps working.
+
+An exception raised *by a node* is never wrapped: it propagates with its own
+type and traceback, and hypernodes adds notes (PEP 678) naming the node, the
+map item and the enclosing pipelines.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CycleError",
+    "DuplicateOutputError",
+    "HyperNodesError",
+    "InputError",
+    "MapInputError",
+    "MissingInputsError",
+    "MissingPluginError",
+    "NotANodeError",
+    "OutputCountError",
+    "PipelineDefinitionError",
+    "PluginError",
+    "PluginWarning",
+    "UnknownInputsError",
+    "UnknownNameError",
+    "UnknownOutputError",
+    "ZipLengthError",
+]
+
+
+class HyperNodesError(Exception):
+    """Base class of every hypernodes exception."""
+
+
+class PipelineDefinitionError(HyperNodesError, ValueError):
+    """A pipeline cannot be built from the nodes it was given."""
+
+
+class DuplicateOutputError(PipelineDefinitionError):
+    """Two nodes produce the same output name."""
+
+
+class CycleError(PipelineDefinitionError):
+    """The nodes depend on each other in a circle; ``cycle`` lists the path."""
+
+    def __init__(self, message: str, cycle: list[str]) -> None:
+        super().__init__(message)
+        self.cycle = cycle
+
+
+class NotANodeError(HyperNodesError, TypeError):
+    """Something that is not a node, pipeline or ``PipelineNode`` was given as a node."""
+
+
+class InputError(HyperNodesError, ValueError):
+    """The inputs given to ``run`` or ``map`` do not fit the pipeline."""
+
+
+class MissingInputsError(InputError):
+    """Required inputs were not given; ``missing`` maps each to the nodes needing it."""
+
+    def __init__(self, message: str, missing: dict[str, list[str]]) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+class UnknownInputsError(InputError):
+    """Inputs were given that no node takes."""
+
+    def __init__(self, message: str, unknown: list[str]) -> None:
+        super().__init__(message)
+        self.unknown = unknown
+
+
+class UnknownOutputError(InputError):
+    """``output_name`` names something the pipeline does not produce."""
+
+
+class MapInputError(InputError):
+    """``map_over`` or ``map_mode`` does not fit the inputs given to ``map``."""
+
+
+class ZipLengthError(MapInputError):
+    """``map_mode="zip"`` was given lists of different lengths."""
+
+
+class OutputCountError(HyperNodesError, ValueError):
+    """A node with several output names returned a different number of values."""
+
+
+class PluginError(HyperNodesError):
+    """A plugin could not be loaded or two plugins claim one name."""
+
+
+class UnknownNameError(HyperNodesError, LookupError):
+    """A name given for an executor, backend, cache or callback is not registered."""
+
+
+class MissingPluginError(HyperNodesError, ImportError):
+    """A class provided by a plugin (``ModalBackend``, ``ProgressCallback``) is not available."""
+
+
+class PluginWarning(UserWarning):
+    """A plugin failed to load and was skipped; the others keep working."""

@@ -1,0 +1,138 @@
+"""Executor strategies: HOW a pipeline runs. The backend decides WHERE."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from .._maps import MapItems
+from .._steps import note
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
+
+    from .._backend import Backend
+    from .._context import RunContext
+    from .._pipeline import Pipeline
+    from .._plan import Plan
+
+__all__ = ["ExecutorStrategy", "HolisticExecutor", "TaskExecutor"]
+
+
+class ExecutorStrategy:
+    """One object that carries the whole "how" of running a pipeline.
+
+    A backend calls :meth:`run` and :meth:`map`; the strategy does the rest,
+    so a new executor needs no change to any backend.
+    """
+
+    holistic: ClassVar[bool] = False
+
+    def default_backend(self) -> Backend:
+        """The backend used when none is configured."""
+        from .._backend import LocalBackend
+
+        return LocalBackend()
+
+    def run(
+        self,
+        pipeline: Pipeline,
+        inputs: dict[str, Any] | Any,
+        ctx: RunContext,
+        output_name: tuple[str, ...] | None = None,
+    ) -> dict[str, Any]:
+        """Run once; return the outputs of ``pipeline.plan(output_name)``."""
+        raise NotImplementedError
+
+    def map(
+        self,
+        pipeline: Pipeline,
+        inputs: dict[str, Any] | Any,
+        ctx: RunContext,
+        *,
+        map_over: tuple[str, ...],
+        map_mode: str,
+        output_name: tuple[str, ...] | None = None,
+    ) -> dict[str, list[Any]]:
+        """Run once per item; return one list per output, in item order."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class TaskExecutor(ExecutorStrategy):
+    """Runs a plan node by node in this process; map items run here or in ``map_executor``.
+
+    Subclasses implement :meth:`run_plan`, which fills ``values`` with every
+    output of the plan. ``map_executor`` may be any
+    ``concurrent.futures.Executor`` (threads, processes, loky, Dask).
+    """
+
+    def __init__(self, map_executor: Executor | None = None) -> None:
+        self.map_executor = map_executor
+
+    def run_plan(self, plan: Plan, values: dict[str, Any], ctx: RunContext) -> None:
+        """Run every step of ``plan``, storing outputs in ``values``."""
+        raise NotImplementedError
+
+    def run(
+        self,
+        pipeline: Pipeline,
+        inputs: dict[str, Any] | Any,
+        ctx: RunContext,
+        output_name: tuple[str, ...] | None = None,
+    ) -> dict[str, Any]:
+        plan = pipeline.plan(output_name)
+        values = dict(inputs)
+        self.run_plan(plan, values, ctx)
+        return {name: values[name] for name in plan.outputs}
+
+    def map(
+        self,
+        pipeline: Pipeline,
+        inputs: dict[str, Any] | Any,
+        ctx: RunContext,
+        *,
+        map_over: tuple[str, ...],
+        map_mode: str,
+        output_name: tuple[str, ...] | None = None,
+    ) -> dict[str, list[Any]]:
+        plan = pipeline.plan(output_name)
+        items = MapItems(inputs, map_over, map_mode)
+        return self.map_here(plan, items, ctx)
+
+    def map_here(self, plan: Plan, items: MapItems, ctx: RunContext) -> dict[str, list[Any]]:
+        """Run the items one after another in this thread."""
+        outputs = plan.outputs
+        columns: list[list[Any]] = [[] for _ in outputs]
+        pairs = list(zip(columns, outputs, strict=True))
+        run_plan = self.run_plan
+        per_item_ctx = plan.has_nested or ctx.dispatch is not None
+        index = 0
+        try:
+            for index, values in enumerate(items):
+                run_plan(
+                    plan, values, ctx.for_item(index, in_worker=False) if per_item_ctx else ctx
+                )
+                for column, name in pairs:
+                    column.append(values[name])
+        except Exception as exc:
+            note(exc, f"in map item {index} of pipeline {ctx.path[-1]!r}")
+            raise
+        return dict(zip(outputs, columns, strict=True))
+
+    def __repr__(self) -> str:
+        pool = f"map_executor={self.map_executor!r}" if self.map_executor is not None else ""
+        return f"{type(self).__name__}({pool})"
+
+
+class HolisticExecutor(ExecutorStrategy):
+    """Translates the whole pipeline into another engine (for example Daft).
+
+    It runs on its own backend (:meth:`default_backend`), never on ``LocalBackend``.
+    """
+
+    holistic: ClassVar[bool] = True
+
+    def default_backend(self) -> Backend:
+        raise NotImplementedError

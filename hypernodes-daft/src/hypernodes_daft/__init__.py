@@ -1,0 +1,1 @@
+"""hypernodes-daft: the daft plugin for hypernodes (filled in by its own issue)."""

@@ -1,0 +1,1 @@
+"""hypernodes-modal: the modal plugin for hypernodes (filled in by its own issue)."""
