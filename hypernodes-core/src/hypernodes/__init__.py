@@ -8,7 +8,7 @@ backends without touching the functions.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._backend import Backend, LocalBackend
 from ._cache import Cache
@@ -17,8 +17,10 @@ from ._config import get_default_config, reset_default_config, set_default_confi
 from ._node import Node, node
 from ._pipeline import Pipeline
 from ._pipeline_node import PipelineNode
-from ._plugins.hookspecs import hookimpl
 from .errors import HyperNodesError
+
+if TYPE_CHECKING:
+    from ._plugins.hookspecs import hookimpl
 
 __version__ = "0.1.0"
 
@@ -41,12 +43,16 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    from ._plugins import provided_attribute
+    if name == "hookimpl":  # pluggy is imported by plugin authors only, not by every user
+        from ._plugins.hookspecs import hookimpl
+
+        return hookimpl
+    from ._plugins.registry import provided_attribute
 
     return provided_attribute(__name__, name)
 
 
 def __dir__() -> list[str]:
-    from ._plugins import provided_names
+    from ._plugins.registry import provided_names
 
-    return sorted({*globals(), *provided_names(__name__)})
+    return sorted({*__all__, "hookimpl", *provided_names(__name__)})

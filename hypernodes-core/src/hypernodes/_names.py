@@ -26,7 +26,7 @@ KINDS = ("executor", "backend", "cache", "callback")
 
 def _resolve(kind: str, value: Any, base: type[T]) -> T:
     if isinstance(value, str):
-        from ._plugins import registry
+        from ._plugins.registry import registry
 
         value = registry().create(kind, value)
     elif isinstance(value, type) and issubclass(value, base):

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable
 from typing import Any, overload
 
 from .errors import PipelineDefinitionError
 
 __all__ = ["Node", "node"]
-
-_NO_DEFAULT = inspect.Parameter.empty
 
 
 class Node:
@@ -50,7 +47,7 @@ class Node:
             self.output_name if isinstance(self.output_name, tuple) else (self.output_name,)
         )
         self.cache = bool(cache)
-        self.is_async = inspect.iscoroutinefunction(func)
+        self.is_async = _is_coroutine_function(func)
         self.parameters, self.defaults, self.keyword_only = _read_signature(func, self.name)
         functools.update_wrapper(self, func, updated=())
 
@@ -86,9 +83,17 @@ def _check_output_name(
     return output_name if isinstance(output_name, str) else names
 
 
+def _is_coroutine_function(func: Callable[..., Any]) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(func)
+
+
 def _read_signature(
     func: Callable[..., Any], node_name: str
 ) -> tuple[tuple[str, ...], dict[str, Any], frozenset[str]]:
+    import inspect  # deferred: it costs more than the rest of `import hypernodes`
+
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError) as exc:
@@ -105,7 +110,7 @@ def _read_signature(
             )
             raise PipelineDefinitionError(msg)
         names.append(param.name)
-        if param.default is not _NO_DEFAULT:
+        if param.default is not param.empty:
             defaults[param.name] = param.default
         if param.kind is param.KEYWORD_ONLY:
             keyword_only.add(param.name)

@@ -8,7 +8,6 @@ is returned. ``Pipeline`` keeps one plan per ``output_name`` it has seen, so
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -156,6 +155,8 @@ class Plan:
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
     """A ' (did you mean ...?)' hint, or an empty string."""
+    import difflib
+
     close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
     if not close:
         return ""

@@ -10,12 +10,12 @@ __all__: list[str] = []
 
 
 def __getattr__(name: str) -> object:
-    from ._plugins import provided_attribute
+    from ._plugins.registry import provided_attribute
 
     return provided_attribute(__name__, name)
 
 
 def __dir__() -> list[str]:
-    from ._plugins import provided_names
+    from ._plugins.registry import provided_names
 
-    return sorted({*globals(), *provided_names(__name__)})
+    return sorted({*__all__, *provided_names(__name__)})

@@ -31,36 +31,55 @@ Register = Callable[[str, Any], None]
 
 
 class HookSpecs:
-    """Hook specifications of the ``hypernodes`` plugin project."""
+    """Hook specifications of the ``hypernodes`` plugin project.
+
+    Every hook is called once per process, for each plugin in turn (the core's
+    built-ins first, then entry points in order of distribution name), the
+    first time a name of any kind is looked up or plugins are listed. A hook
+    that raises makes its plugin BROKEN (one warning) without touching the
+    others.
+    """
 
     @hookspec
     def register_executors(self, register: Register) -> None:
-        """Register executor strategies (``Pipeline(executor="name")``).
+        """Register executor strategies, usable as ``Pipeline(executor="name")``.
 
-        :param register: ``register(name, factory)``; the factory must produce an
-            ``ExecutorStrategy`` when called with no arguments.
+        :param register: ``register(name, factory)``. ``factory`` is an
+            ``ExecutorStrategy`` subclass, a callable returning an instance, or a
+            lazy ``"module:attr"`` string imported only when the name is used.
+            Called with no arguments when a user names the executor.
+
+        Called once, at the first name lookup or listing. Returns nothing.
         """
 
     @hookspec
     def register_backends(self, register: Register) -> None:
-        """Register backends (``Pipeline(backend="name")``).
+        """Register backends, usable as ``Pipeline(backend="name")``.
 
-        :param register: ``register(name, factory)``; the factory must produce a
-            ``Backend`` when called with no arguments.
+        :param register: ``register(name, factory)``; the factory produces a
+            ``Backend`` when called with no arguments (class, callable or
+            ``"module:attr"``).
+
+        Called once, at the first name lookup or listing. Returns nothing.
         """
 
     @hookspec
     def register_caches(self, register: Register) -> None:
-        """Register caches (``Pipeline(cache="name")``).
+        """Register caches, usable as ``Pipeline(cache="name")``.
 
-        :param register: ``register(name, factory)``; the factory must produce a
-            ``Cache`` when called with no arguments (with a sensible default location).
+        :param register: ``register(name, factory)``; the factory produces a
+            ``Cache`` when called with no arguments, so it must pick a sensible
+            default location or size.
+
+        Called once, at the first name lookup or listing. Returns nothing.
         """
 
     @hookspec
     def register_callbacks(self, register: Register) -> None:
-        """Register callbacks (``Pipeline(callbacks=["name"])``).
+        """Register callbacks, usable as ``Pipeline(callbacks=["name"])``.
 
-        :param register: ``register(name, factory)``; the factory must produce a
+        :param register: ``register(name, factory)``; the factory produces a
             ``PipelineCallback`` when called with no arguments.
+
+        Called once, at the first name lookup or listing. Returns nothing.
         """

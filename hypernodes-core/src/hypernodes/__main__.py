@@ -1,0 +1,7 @@
+"""``python -m hypernodes plugins [--json]``."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())

@@ -1,0 +1,305 @@
+"""Plugins are discovered for real, through entry points of installed distributions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .fakedist import run_json, run_python, write_distribution
+
+# A complete third-party executor plugin: a light plugin module naming a lazy class.
+EXECUTOR_PLUGIN = """
+from hypernodes import hookimpl
+
+@hookimpl
+def register_executors(register):
+    register("reversing", "acme_executor_impl:ReversingExecutor")
+"""
+
+EXECUTOR_IMPL = """
+from hypernodes.executor import SequentialNodeExecutor
+
+class ReversingExecutor(SequentialNodeExecutor):
+    '''Runs sequentially and reports map items in reverse (so the test can see it ran).'''
+    used = 0
+
+    def run_plan(self, plan, values, ctx):
+        type(self).used += 1
+        super().run_plan(plan, values, ctx)
+"""
+
+PIPELINE = """
+from hypernodes import Pipeline, node
+
+@node(output_name="y")
+def inc(x):
+    return x + 1
+
+pipeline = Pipeline([inc])
+"""
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    write_distribution(
+        tmp_path,
+        "acme-executor",
+        {"acme": "acme_executor_plugin"},
+        {"acme_executor_plugin": EXECUTOR_PLUGIN, "acme_executor_impl": EXECUTOR_IMPL},
+        version="2.3",
+    )
+    return tmp_path
+
+
+def test_a_third_party_executor_is_used_by_name(site):
+    result = run_json(
+        site,
+        PIPELINE
+        + """
+import json, acme_executor_impl
+out = pipeline.with_executor("reversing").run({"x": 1})
+print(json.dumps([out, acme_executor_impl.ReversingExecutor.used,
+                  type(pipeline.effective_executor).__name__]))
+""",
+    )
+    assert result == [{"y": 2}, 1, "ReversingExecutor"]
+
+
+def test_plugin_classes_are_imported_only_when_their_name_is_used(site):
+    result = run_json(
+        site,
+        """
+import json, sys
+import hypernodes
+from hypernodes._plugins.registry import registry
+after_import = "acme_executor_plugin" in sys.modules
+names = registry().names("executor")
+after_listing = ("acme_executor_plugin" in sys.modules, "acme_executor_impl" in sys.modules)
+hypernodes.Pipeline([], executor="reversing")
+after_use = "acme_executor_impl" in sys.modules
+print(json.dumps([after_import, names, after_listing, after_use]))
+""",
+    )
+    assert result == [False, ["sequential", "reversing"], [True, False], True]
+
+
+def test_the_json_listing_shows_each_plugin(site):
+    done = subprocess.run(
+        [sys.executable, "-m", "hypernodes", "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        env={**_env(site)},
+        check=True,
+    )
+    rows = {row["name"]: row for row in json.loads(done.stdout)}
+    assert rows["acme"]["distribution"] == "acme-executor"
+    assert rows["acme"]["version"] == "2.3"
+    assert rows["acme"]["executors"] == ["reversing"]
+    assert rows["acme"]["status"] == "ok"
+    assert rows["builtin"]["distribution"] == "hypernodes-core"
+    assert "sequential" in rows["builtin"]["executors"]
+
+
+def test_the_table_listing_and_the_console_script(site):
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "hypernodes"), "plugins"],
+        capture_output=True,
+        text=True,
+        env=_env(site),
+        check=True,
+    )
+    line = next(line for line in done.stdout.splitlines() if line.startswith("acme"))
+    assert "acme-executor 2.3" in line
+    assert "executors: reversing" in line
+    assert line.endswith("[ok]")
+
+
+def test_listing_imports_no_heavy_module(site):
+    result = run_json(
+        site,
+        """
+import json, sys
+from hypernodes._plugins.registry import registry
+registry().render()
+heavy = ("modal", "daft", "ray", "rich", "acme_executor_impl")
+print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
+""",
+    )
+    assert result == []
+
+
+def test_a_broken_plugin_is_one_warning_and_a_broken_row_and_the_others_work(site):
+    write_distribution(
+        site,
+        "broken-plugin",
+        {"broken": "broken_plugin_module"},
+        {"broken_plugin_module": "raise ImportError('needs libfoo')\n"},
+    )
+    done = run_python(
+        site,
+        PIPELINE
+        + """
+import json, warnings
+from hypernodes._plugins.registry import registry
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    rows = registry().listing()
+    out = pipeline.with_executor("reversing").run({"x": 1})
+print(json.dumps([[str(w.message) for w in caught], rows, out]))
+""",
+    )
+    assert done.returncode == 0, done.stderr
+    messages, rows, out = json.loads(done.stdout.splitlines()[-1])
+    assert out == {"y": 2}
+    assert len(messages) == 1
+    assert "'broken'" in messages[0]
+    assert "broken-plugin" in messages[0]
+    assert "needs libfoo" in messages[0]
+    broken = next(r for r in rows if r["name"] == "broken")
+    assert broken["status"] == "BROKEN"
+    assert "needs libfoo" in broken["error"]
+
+
+def test_a_plugin_whose_hook_raises_is_isolated_too(site):
+    write_distribution(
+        site,
+        "raising-plugin",
+        {"raising": "raising_plugin_module"},
+        {
+            "raising_plugin_module": """
+from hypernodes import hookimpl
+
+@hookimpl
+def register_executors(register):
+    register("half", "x:y")
+    raise RuntimeError("oops")
+"""
+        },
+    )
+    result = run_json(
+        site,
+        """
+import json, warnings
+warnings.simplefilter("ignore")
+from hypernodes._plugins.registry import registry
+reg = registry()
+print(json.dumps([reg.names("executor"), [r["status"] for r in reg.listing()]]))
+""",
+    )
+    names, statuses = result
+    assert "half" not in names
+    assert "reversing" in names
+    assert statuses.count("BROKEN") == 1
+
+
+def test_two_plugins_claiming_one_name_is_an_error_naming_both_distributions(site):
+    write_distribution(
+        site,
+        "other-executor",
+        {"other": "other_executor_plugin"},
+        {
+            "other_executor_plugin": """
+from hypernodes import hookimpl
+
+@hookimpl
+def register_executors(register):
+    register("reversing", "acme_executor_impl:ReversingExecutor")
+"""
+        },
+    )
+    done = run_python(
+        site,
+        """
+from hypernodes import Pipeline
+print(Pipeline([], executor="sequential").effective_executor)
+Pipeline([], executor="reversing")
+""",
+    )
+    assert "SequentialNodeExecutor" in done.stdout  # other names keep working
+    assert "PluginError" in done.stderr
+    assert "acme-executor" in done.stderr
+    assert "other-executor" in done.stderr
+
+
+def test_autoload_can_be_disabled_but_builtins_stay(site):
+    done = run_python(
+        site,
+        """
+from hypernodes import Pipeline
+Pipeline([], executor="sequential")
+Pipeline([], executor="reversing")
+""",
+        HYPERNODES_DISABLE_PLUGIN_AUTOLOAD="1",
+    )
+    assert "UnknownNameError" in done.stderr
+    assert "Available executors: sequential" in done.stderr
+
+
+def test_hypernodes_plugins_loads_only_the_named_plugins(site):
+    write_distribution(
+        site,
+        "second-plugin",
+        {"second": "second_plugin_module"},
+        {
+            "second_plugin_module": """
+from hypernodes import hookimpl
+
+@hookimpl
+def register_backends(register):
+    register("elsewhere", "hypernodes:LocalBackend")
+"""
+        },
+    )
+    code = """
+import json
+from hypernodes._plugins.registry import registry
+print(json.dumps([r["name"] for r in registry().listing()]))
+"""
+    assert run_json(site, code, HYPERNODES_PLUGINS="second") == ["builtin", "second"]
+    assert run_json(site, code, HYPERNODES_PLUGINS="acme,second") == ["builtin", "acme", "second"]
+    assert run_json(site, code) == ["builtin", "acme", "second"]
+
+
+def test_a_lazy_factory_whose_module_fails_names_the_distribution_and_chains_the_error(site):
+    write_distribution(
+        site,
+        "heavy-plugin",
+        {"heavy": "heavy_plugin_module"},
+        {
+            "heavy_plugin_module": """
+from hypernodes import hookimpl
+
+@hookimpl
+def register_backends(register):
+    register("gpu", "heavy_impl:GPUBackend")
+""",
+            "heavy_impl": "import not_installed_gpu_sdk\n",
+        },
+    )
+    done = run_python(
+        site,
+        """
+from hypernodes import Pipeline
+try:
+    Pipeline([], backend="gpu")
+except Exception as exc:
+    print(type(exc).__name__, "|", exc, "|", type(exc.__cause__).__name__)
+""",
+    )
+    kind, message, cause = (part.strip() for part in done.stdout.split("|"))
+    assert kind == "PluginError"
+    assert "heavy-plugin" in message
+    assert "not_installed_gpu_sdk" in message
+    assert cause == "ModuleNotFoundError"
+
+
+def _env(site: Path) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERNODES_")}
+    env["PYTHONPATH"] = str(site)
+    return env
