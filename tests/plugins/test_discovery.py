@@ -84,7 +84,12 @@ after_use = "acme_executor_impl" in sys.modules
 print(json.dumps([after_import, names, after_listing, after_use]))
 """,
     )
-    assert result == [False, ["sequential", "reversing"], [True, False], True]
+    assert result == [
+        False,
+        ["sequential", "eager", "threads", "processes", "reversing"],
+        [True, False],
+        True,
+    ]
 
 
 def test_the_json_listing_shows_each_plugin(site):

@@ -49,9 +49,32 @@ def running_loop() -> asyncio.AbstractEventLoop | None:
 
 def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to completion from synchronous code and return its result."""
-    future = asyncio.run_coroutine_threadsafe(coro, _background_loop())
+    loop = _background_loop()
+    if running_loop() is loop:
+        # Called from a node running on the background loop itself (a pipeline run
+        # inside an async node): blocking this loop on itself would deadlock.
+        return _run_in_new_thread(coro)
+    future = asyncio.run_coroutine_threadsafe(coro, loop)
     try:
         return future.result()
     except BaseException:
         future.cancel()
         raise
+
+
+def _run_in_new_thread(coro: Coroutine[Any, Any, T]) -> T:
+    outcome: list[Any] = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, asyncio.run(coro)))
+        except BaseException as exc:
+            outcome.append((False, exc))
+
+    thread = threading.Thread(target=target, name="hypernodes-async-nested", daemon=True)
+    thread.start()
+    thread.join()
+    ok, value = outcome[0]
+    if ok:
+        return value  # type: ignore[no-any-return]
+    raise value

@@ -91,6 +91,7 @@ class Plan:
     """The compiled steps of one pipeline for one ``output_name``."""
 
     __slots__ = (
+        "_dependencies",
         "graph",
         "has_nested",
         "optional",
@@ -115,6 +116,23 @@ class Plan:
         self.required = frozenset(required_by)
         self.optional = optional
         self.has_nested = any(s.nested for s in steps)
+        self._dependencies: tuple[tuple[int, ...], ...] | None = None
+
+    @property
+    def dependencies(self) -> tuple[tuple[int, ...], ...]:
+        """For each step, the indices of the steps producing its inputs."""
+        if self._dependencies is None:
+            producer = {out: i for i, step in enumerate(self.steps) for out in step.outputs}
+            self._dependencies = tuple(
+                tuple(sorted({producer[p] for p in step.params if p in producer}))
+                for step in self.steps
+            )
+        return self._dependencies
+
+    @property
+    def is_chain(self) -> bool:
+        """True when no two steps can ever run at once (each needs the one before)."""
+        return all(i - 1 in deps for i, deps in enumerate(self.dependencies) if i)
 
     def check_inputs(self, inputs: Mapping[str, Any], pipeline_name: str) -> None:
         """Raise a helpful error for unknown or missing inputs."""

@@ -28,6 +28,7 @@ __all__ = [
     "UnknownInputsError",
     "UnknownNameError",
     "UnknownOutputError",
+    "WorkerLostError",
     "ZipLengthError",
 ]
 
@@ -106,3 +107,7 @@ class MissingPluginError(HyperNodesError, ImportError):
 
 class PluginWarning(UserWarning):
     """A plugin failed to load and was skipped; the others keep working."""
+
+
+class WorkerLostError(HyperNodesError, RuntimeError):
+    """A pool worker died while running map items; the message names the items in flight."""

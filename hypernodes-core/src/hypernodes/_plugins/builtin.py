@@ -8,6 +8,9 @@ from .hookspecs import Register, hookimpl
 @hookimpl
 def register_executors(register: Register) -> None:
     register("sequential", "hypernodes.executor:SequentialNodeExecutor")
+    register("eager", "hypernodes.executor:EagerNodeExecutor")
+    register("threads", "hypernodes.executor:threads")
+    register("processes", "hypernodes.executor:processes")
 
 
 @hookimpl

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._maps import MapItems
 from .._steps import note
+from ._pools import PoolDescription, map_in_pool
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -69,7 +70,31 @@ class TaskExecutor(ExecutorStrategy):
     """
 
     def __init__(self, map_executor: Executor | None = None) -> None:
-        self.map_executor = map_executor
+        self._pool: Executor | None = map_executor
+        self._pool_description: PoolDescription | None = None
+
+    @property
+    def map_executor(self) -> Executor | None:
+        """The pool map items run in (rebuilt here if this executor was unpickled)."""
+        if self._pool is None and self._pool_description is not None:
+            self._pool = self._pool_description.build()
+        return self._pool
+
+    def without_pool(self) -> TaskExecutor:
+        """A copy of this strategy that runs map items inline (what a pool worker uses)."""
+        clone = object.__new__(type(self))  # not copy.copy: that would describe the pool
+        clone.__dict__.update(self.__dict__)
+        clone._pool = None
+        clone._pool_description = None
+        return clone
+
+    def __getstate__(self) -> dict[str, Any]:
+        # A live pool cannot travel; its description can, and is rebuilt on first use.
+        state = self.__dict__.copy()
+        if self._pool is not None:
+            state["_pool_description"] = PoolDescription.of(self._pool)
+        state["_pool"] = None
+        return state
 
     def run_plan(self, plan: Plan, values: dict[str, Any], ctx: RunContext) -> None:
         """Run every step of ``plan``, storing outputs in ``values``."""
@@ -99,7 +124,12 @@ class TaskExecutor(ExecutorStrategy):
     ) -> dict[str, list[Any]]:
         plan = pipeline.plan(output_name)
         items = MapItems(inputs, map_over, map_mode)
-        return self.map_here(plan, items, ctx)
+        pool = None if ctx.in_worker else self.map_executor
+        if pool is None or len(items) < 2:
+            return self.map_here(plan, items, ctx)
+        rows = map_in_pool(self, pipeline, plan, output_name, list(items), ctx, pool)
+        columns = zip(*rows, strict=True)
+        return {name: list(column) for name, column in zip(plan.outputs, columns, strict=True)}
 
     def map_here(self, plan: Plan, items: MapItems, ctx: RunContext) -> dict[str, list[Any]]:
         """Run the items one after another in this thread."""
@@ -122,8 +152,9 @@ class TaskExecutor(ExecutorStrategy):
         return dict(zip(outputs, columns, strict=True))
 
     def __repr__(self) -> str:
-        pool = f"map_executor={self.map_executor!r}" if self.map_executor is not None else ""
-        return f"{type(self).__name__}({pool})"
+        pool = self._pool if self._pool is not None else self._pool_description
+        shown = f"map_executor={pool!r}" if pool is not None else ""
+        return f"{type(self).__name__}({shown})"
 
 
 class HolisticExecutor(ExecutorStrategy):

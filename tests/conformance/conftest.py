@@ -1,0 +1,67 @@
+"""Every executor configuration hypernodes ships, built once per session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+from hypernodes.executor import EagerNodeExecutor, SequentialNodeExecutor, process_pool
+
+CONFIGURATIONS = [
+    "sequential",
+    "eager",
+    "sequential+threads",
+    "sequential+processes",
+    "eager+threads",
+    "sequential+dask",
+]
+
+
+@pytest.fixture(scope="session")
+def thread_pool() -> Iterator[ThreadPoolExecutor]:
+    with ThreadPoolExecutor(4) as pool:
+        yield pool
+
+
+@pytest.fixture(scope="session")
+def process_pool_2() -> Iterator[Any]:
+    pool = process_pool(2)
+    yield pool
+    pool.shutdown(cancel_futures=True)
+
+
+@pytest.fixture(scope="session")
+def dask_executor() -> Iterator[Any]:
+    """A Dask cluster in this process (threads as workers): fast, and still the real
+    distributed client path (work serialised and submitted as Dask futures)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+    )
+    client = distributed.Client(cluster)
+    yield client.get_executor()
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(params=CONFIGURATIONS)
+def make_executor(request: pytest.FixtureRequest) -> Callable[[], Any]:
+    """A factory of the executor configuration under test."""
+    name = request.param
+    if name == "sequential":
+        return SequentialNodeExecutor
+    if name == "eager":
+        return EagerNodeExecutor
+    if name == "sequential+threads":
+        pool = request.getfixturevalue("thread_pool")
+        return lambda: SequentialNodeExecutor(map_executor=pool)
+    if name == "sequential+processes":
+        pool = request.getfixturevalue("process_pool_2")
+        return lambda: SequentialNodeExecutor(map_executor=pool)
+    if name == "eager+threads":
+        pool = request.getfixturevalue("thread_pool")
+        return lambda: EagerNodeExecutor(map_executor=pool)
+    pool = request.getfixturevalue("dask_executor")
+    return lambda: SequentialNodeExecutor(map_executor=pool)
