@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._backend import Backend, LocalBackend
-from ._cache import Cache
+from ._cache import Cache, MemoryCache
 from ._callbacks import CallbackContext, PipelineCallback
 from ._config import get_default_config, reset_default_config, set_default_config
+from ._disk_cache import DiskCache
 from ._node import Node, node
 from ._pipeline import Pipeline
 from ._pipeline_node import PipelineNode
@@ -28,8 +29,10 @@ __all__ = [
     "Backend",
     "Cache",
     "CallbackContext",
+    "DiskCache",
     "HyperNodesError",
     "LocalBackend",
+    "MemoryCache",
     "Node",
     "Pipeline",
     "PipelineCallback",

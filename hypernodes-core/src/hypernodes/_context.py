@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from ._cache import Cache
+    from ._caching import CacheRun
     from ._config import Config
 
 __all__ = ["RunContext"]
@@ -23,6 +24,7 @@ class RunContext:
 
     __slots__ = (
         "cache",
+        "caching",
         "config",
         "depth",
         "dispatch",
@@ -41,9 +43,15 @@ class RunContext:
         item_index: int | None = None,
         in_worker: bool = False,
         shared: dict[str, Any] | None = None,
+        caching: CacheRun | None = None,
     ) -> None:
         self.config = config
         self.cache: Cache | None = config.cache
+        if caching is None and config.cache is not None:
+            from ._caching import CacheRun
+
+            caching = CacheRun(config.cache)
+        self.caching = caching
         self.dispatch = dispatch
         self.path = path
         self.depth = len(path) - 1
@@ -60,6 +68,7 @@ class RunContext:
             item_index=index,
             in_worker=in_worker or self.in_worker,
             shared=self.shared,
+            caching=self.caching,
         )
 
     def nested(self, config: Config, dispatch: Any, name: str) -> RunContext:
@@ -71,4 +80,5 @@ class RunContext:
             item_index=self.item_index,
             in_worker=self.in_worker,
             shared=self.shared,
+            caching=self.caching.child(config.cache) if self.caching is not None else None,
         )

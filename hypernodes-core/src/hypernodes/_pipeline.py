@@ -166,7 +166,11 @@ class Pipeline(Configurable):
         config = self._effective()
         ctx = RunContext(config, None, (self.name,))
         key = None if output_name is None else plan.outputs
-        return config.run_backend.run(self, inputs, config.executor, ctx, key)
+        try:
+            return config.run_backend.run(self, inputs, config.executor, ctx, key)
+        finally:
+            if ctx.caching is not None:
+                ctx.caching.flush()
 
     def map(
         self,
@@ -190,15 +194,19 @@ class Pipeline(Configurable):
         names = normalize_map_over(inputs, map_over, self.name)
         config = self._effective()
         ctx = RunContext(config, None, (self.name,))
-        return config.run_backend.map(
-            self,
-            inputs,
-            config.executor,
-            ctx,
-            map_over=names,
-            map_mode=map_mode,
-            output_name=None if output_name is None else plan.outputs,
-        )
+        try:
+            return config.run_backend.map(
+                self,
+                inputs,
+                config.executor,
+                ctx,
+                map_over=names,
+                map_mode=map_mode,
+                output_name=None if output_name is None else plan.outputs,
+            )
+        finally:
+            if ctx.caching is not None:
+                ctx.caching.flush()
 
     def __repr__(self) -> str:
         return f"Pipeline({self.name!r}, nodes={[n.name for n in self.nodes]!r})"

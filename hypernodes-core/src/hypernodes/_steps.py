@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from ._context import RunContext
     from ._plan import Step
 
-__all__ = ["args_of", "note", "run_step", "store"]
+__all__ = ["args_of", "execute", "note", "run_step", "store"]
 
 
 def args_of(step: Step, values: dict[str, Any]) -> list[Any]:
@@ -54,6 +54,37 @@ def run_step(step: Step, values: dict[str, Any], ctx: RunContext) -> None:
     if step.is_async:
         result = run_coroutine(result)
     store(step, values, result)
+
+
+def execute(step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]) -> None:
+    """Run one step with everything around it: the cache lookup and store.
+
+    ``hashes`` holds the cache identity of values already known in this run:
+    an output of a cached node is identified by that node's key.
+    """
+    caching = ctx.caching
+    key = None if caching is None or step.nested else caching.key(step, values, hashes)
+    if key is None:
+        run_step(step, values, ctx)
+        for name in step.outputs:  # hashed by value if a later node needs them
+            hashes.pop(name, None)
+        return
+    assert caching is not None
+    try:
+        hit, value = caching.cache.get(key)
+    except Exception as exc:
+        hit, value = caching.unreadable(step, key, exc)
+    if hit:
+        store(step, values, value)
+    else:
+        run_step(step, values, ctx)
+        caching.store(
+            step,
+            key,
+            values[step.output] if step.output else tuple(values[n] for n in step.outputs),
+        )
+    for name in step.outputs:
+        hashes[name] = key + name
 
 
 def note(exc: BaseException, text: str) -> None:

@@ -8,7 +8,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from .._async import run_coroutine
-from .._steps import args_of, note, run_step, store
+from .._steps import args_of, execute, note, store
 from ._base import TaskExecutor
 from ._sequential import SequentialNodeExecutor
 
@@ -72,18 +72,20 @@ class EagerNodeExecutor(TaskExecutor):
         threads = self._thread_pool()
         label = ctx.path[-1]
         tasks: list[asyncio.Task[None]] = []
+        hashes: dict[str, str] = {}
+        plain = ctx.caching is None
 
         async def run(index: int, step: Step) -> None:
             deps = plan.dependencies[index]
             if deps:
                 await asyncio.gather(*[tasks[i] for i in deps])
             try:
-                if step.is_async:
+                if step.is_async and plain:
                     store(step, values, await step.func(*args_of(step, values)))
                 elif step.nested:
-                    await _in_own_thread(loop, run_step, step, values, ctx)
+                    await _in_own_thread(loop, execute, step, values, ctx, hashes)
                 else:
-                    await loop.run_in_executor(threads, run_step, step, values, ctx)
+                    await loop.run_in_executor(threads, execute, step, values, ctx, hashes)
             except Exception as exc:
                 note(exc, f"in node {step.name!r} of pipeline {label!r}")
                 raise

@@ -215,15 +215,19 @@ def _run_chunk(
     plan = pipeline.plan(output_key)
     outputs = plan.outputs
     results = []
-    for offset, values in enumerate(items):
-        index = start + offset
-        ctx = RunContext(config, None, path, item_index=index, in_worker=True)
-        try:
-            strategy.run_plan(plan, values, ctx)
-        except Exception as exc:
-            note(exc, f"in map item {index} of pipeline {path[-1]!r}")
-            raise
-        results.append(tuple([values[name] for name in outputs]))
+    chunk_ctx = RunContext(config, None, path, in_worker=True)
+    try:
+        for offset, values in enumerate(items):
+            index = start + offset
+            try:
+                strategy.run_plan(plan, values, chunk_ctx.for_item(index, in_worker=True))
+            except Exception as exc:
+                note(exc, f"in map item {index} of pipeline {path[-1]!r}")
+                raise
+            results.append(tuple([values[name] for name in outputs]))
+    finally:
+        if chunk_ctx.caching is not None:
+            chunk_ctx.caching.flush()
     return results
 
 

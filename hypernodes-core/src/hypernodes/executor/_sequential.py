@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .._steps import note, run_step
+from .._steps import execute, note, run_step
 from ._base import TaskExecutor
 
 if TYPE_CHECKING:
@@ -26,9 +26,10 @@ class SequentialNodeExecutor(TaskExecutor):
     def run_plan(self, plan: Plan, values: dict[str, Any], ctx: RunContext) -> None:
         step = None
         try:
-            if plan.optional and not plan.optional <= values.keys():
+            if ctx.caching is not None or (plan.optional and not plan.optional <= values.keys()):
+                hashes: dict[str, str] = {}
                 for step in plan.steps:
-                    run_step(step, values, ctx)
+                    execute(step, values, ctx, hashes)
                 return
             for step in plan.steps:
                 if step.simple:

@@ -1,0 +1,301 @@
+"""Caching in runs and maps: hits, misses, opting out, nesting, persistence, pickling."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from hypernodes import DiskCache, MemoryCache, Pipeline, node
+from hypernodes.executor import EagerNodeExecutor, SequentialNodeExecutor, process_pool
+
+
+@pytest.fixture
+def calls() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def chain(calls):
+    @node(output_name="a")
+    def make_a(x):
+        calls.append(f"a{x}")
+        return x + 1
+
+    @node(output_name="b")
+    def make_b(a):
+        calls.append(f"b{a}")
+        return a * 2
+
+    return Pipeline([make_a, make_b], name="chain")
+
+
+@pytest.fixture(params=["memory", "disk"])
+def cache(request, tmp_path):
+    return MemoryCache() if request.param == "memory" else DiskCache(tmp_path / "cache")
+
+
+def test_a_second_run_is_served_from_the_cache(chain, calls, cache):
+    chain.with_cache(cache)
+    assert chain.run({"x": 1}) == {"a": 2, "b": 4}
+    assert chain.run({"x": 1}) == {"a": 2, "b": 4}
+    assert calls == ["a1", "b2"]
+
+
+def test_different_inputs_miss(chain, calls, cache):
+    chain.with_cache(cache)
+    chain.run({"x": 1})
+    chain.run({"x": 2})
+    assert calls == ["a1", "b2", "a2", "b3"]
+
+
+def test_map_items_are_cached_one_by_one(chain, calls, cache):
+    chain.with_cache(cache)
+    assert chain.map({"x": [1, 2, 3]})["b"] == [4, 6, 8]
+    calls.clear()
+    assert chain.map({"x": [2, 3, 4]})["b"] == [6, 8, 10]
+    assert calls == ["a4", "b5"]
+
+
+def test_a_node_with_cache_false_always_runs(calls, cache):
+    @node(output_name="a", cache=False)
+    def fresh(x):
+        calls.append("fresh")
+        return x
+
+    @node(output_name="b")
+    def kept(a):
+        calls.append("kept")
+        return a
+
+    pipeline = Pipeline([fresh, kept], cache=cache)
+    pipeline.run({"x": 1})
+    pipeline.run({"x": 1})
+    assert calls == ["fresh", "kept", "fresh"]
+
+
+def test_downstream_of_an_uncached_node_reruns_when_its_value_changes(cache):
+    source = {"value": 1}
+    seen = []
+
+    @node(output_name="reading", cache=False)
+    def read(x):
+        return source["value"]
+
+    @node(output_name="doubled")
+    def double(reading):
+        seen.append(reading)
+        return reading * 2
+
+    pipeline = Pipeline([read, double], cache=cache)
+    assert pipeline.run({"x": 0})["doubled"] == 2
+    source["value"] = 5
+    assert pipeline.run({"x": 0})["doubled"] == 10
+    assert pipeline.run({"x": 0})["doubled"] == 10
+    assert seen == [1, 5]
+
+
+def test_with_cache_none_on_the_pipeline_turns_caching_off(chain, calls, cache):
+    chain.with_cache(cache).with_cache(None)
+    chain.run({"x": 1})
+    chain.run({"x": 1})
+    assert len(calls) == 4
+
+
+def test_nested_pipelines_cache_their_inner_nodes(chain, calls, cache):
+    outer = Pipeline([chain.as_node(input_mapping={"xs": "x"}, map_over="xs")], cache=cache)
+    outer.run({"xs": [1, 2]})
+    calls.clear()
+    assert outer.run({"xs": [1, 2, 3]}) == {"a": [2, 3, 4], "b": [4, 6, 8]}
+    assert calls == ["a3", "b4"]
+
+
+def test_an_inner_pipeline_with_cache_none_is_not_cached(chain, calls, cache):
+    @node(output_name="c")
+    def make_c(b):
+        calls.append("c")
+        return b
+
+    outer = Pipeline([chain.with_cache(None), make_c], cache=cache)
+    outer.run({"x": 1})
+    outer.run({"x": 1})
+    assert calls == ["a1", "b2", "c", "a1", "b2"]
+
+
+def test_as_node_cache_none_disables_caching_for_that_use(chain, calls, cache):
+    outer = Pipeline([chain.as_node(cache=None)], cache=cache)
+    outer.run({"x": 1})
+    outer.run({"x": 1})
+    assert len(calls) == 4
+
+
+def test_a_default_and_the_same_value_given_share_a_key_other_values_miss(cache):
+    ran = []
+
+    @node(output_name="y")
+    def scale(x, factor=2):
+        ran.append(factor)
+        return x * factor
+
+    pipeline = Pipeline([scale], cache=cache)
+    pipeline.run({"x": 1})
+    pipeline.run({"x": 1})
+    pipeline.run({"x": 1, "factor": 2})  # the default's value, given explicitly: the same call
+    pipeline.run({"x": 1, "factor": 3})
+    assert ran == [2, 3]
+
+
+def test_rebinding_a_helper_between_runs_invalidates(cache):
+    namespace: dict[str, object] = {"__name__": "notebook_cell"}
+    exec("def helper(x):\n    return x + 1\ndef step(x):\n    return helper(x)\n", namespace)
+    pipeline = Pipeline([node(namespace["step"], output_name="y")], cache=cache)
+    assert pipeline.run({"x": 1}) == {"y": 2}
+    exec("def helper(x):\n    return x + 100\n", namespace)
+    assert pipeline.run({"x": 1}) == {"y": 101}
+
+
+def test_multi_output_nodes_are_cached(cache):
+    ran = []
+
+    @node(output_name=("low", "high"))
+    def bounds(values):
+        ran.append(1)
+        return min(values), max(values)
+
+    pipeline = Pipeline([bounds], cache=cache)
+    assert pipeline.run({"values": [3, 1, 2]}) == {"low": 1, "high": 3}
+    assert pipeline.run({"values": [3, 1, 2]}) == {"low": 1, "high": 3}
+    assert ran == [1]
+
+
+def test_async_nodes_are_cached(cache):
+    ran = []
+
+    @node(output_name="y")
+    async def fetch(x):
+        ran.append(x)
+        return x * 2
+
+    for executor in (SequentialNodeExecutor(), EagerNodeExecutor()):
+        pipeline = Pipeline([fetch, node(lambda x: x, output_name="z")], cache=cache)
+        assert pipeline.with_executor(executor).run({"x": 4}) == {"y": 8, "z": 4}
+    assert ran == [4]
+
+
+def test_eager_and_thread_pools_share_the_cache(chain, calls, cache):
+    chain.with_cache(cache).with_executor(EagerNodeExecutor(map_executor=ThreadPoolExecutor(4)))
+    chain.map({"x": list(range(20))})
+    calls.clear()
+    assert chain.map({"x": list(range(20))})["b"] == [2 * (x + 1) for x in range(20)]
+    assert calls == []
+
+
+def test_a_disk_cache_is_shared_by_process_pool_workers(tmp_path):
+    log = tmp_path / "calls.txt"
+
+    @node(output_name="y")
+    def work(x):
+        with open(log, "a") as f:
+            f.write(f"{x}\n")
+        return x * x
+
+    pool = process_pool(2)
+    try:
+        pipeline = Pipeline([work], cache=DiskCache(tmp_path / "c")).with_executor(
+            SequentialNodeExecutor(map_executor=pool)
+        )
+        assert pipeline.map({"x": list(range(10))})["y"] == [x * x for x in range(10)]
+        assert pipeline.map({"x": list(range(12))})["y"] == [x * x for x in range(12)]
+    finally:
+        pool.shutdown()
+    assert sorted(int(v) for v in log.read_text().split()) == list(range(12))
+
+
+def test_a_disk_cache_persists_across_processes(tmp_path):
+    script = textwrap.dedent(
+        f"""
+        from hypernodes import DiskCache, Pipeline, node
+
+        @node(output_name="y")
+        def slow_square(x):
+            with open({str(tmp_path / "calls.txt")!r}, "a") as f:
+                f.write("call\\n")
+            return x * x
+
+        out = Pipeline([slow_square], cache=DiskCache({str(tmp_path / "c")!r})).map({{"x": [1, 2, 3]}})
+        print(out["y"])
+        """
+    )
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        )
+        assert done.stdout.strip() == "[1, 4, 9]"
+    assert (tmp_path / "calls.txt").read_text().count("call") == 3
+
+
+def test_caches_pickle_without_their_handles(tmp_path):
+    disk = DiskCache(tmp_path / "c", size_limit=10**9)
+    disk.put("k", 1)
+    copy = pickle.loads(pickle.dumps(disk))
+    assert copy._store is None
+    assert copy.get("k") == (True, 1)
+    memory = MemoryCache(max_size=3)
+    memory.put("k", 1)
+    fresh = pickle.loads(pickle.dumps(memory))
+    assert fresh.max_size == 3
+    assert fresh.get("k") == (False, None)
+
+
+def test_disk_cache_opens_nothing_until_first_use(tmp_path):
+    cache = DiskCache(tmp_path / "not-yet")
+    assert not (tmp_path / "not-yet").exists()
+    cache.put("k", "v")
+    assert cache.get("k") == (True, "v")  # served from the write batch
+    cache.flush()
+    assert (tmp_path / "not-yet").exists()
+
+
+def test_memory_cache_evicts_the_least_recently_used():
+    cache = MemoryCache(max_size=2)
+    cache.put("a", 1)
+    cache.put("b", 2)
+    assert cache.get("a") == (True, 1)  # a is now the most recent
+    cache.put("c", 3)
+    assert cache.contains("a")
+    assert not cache.contains("b")
+    assert len(cache) == 2
+
+
+def test_memory_cache_is_thread_safe():
+    cache = MemoryCache(max_size=50)
+
+    def hammer(offset: int) -> None:
+        for i in range(2000):
+            cache.put(f"{offset}-{i % 80}", i)
+            cache.get(f"{offset}-{(i * 7) % 80}")
+
+    threads = [threading.Thread(target=hammer, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(cache) == 50
+
+
+def test_cache_names_resolve_with_a_sensible_default_path(monkeypatch, tmp_path):
+    monkeypatch.setenv("HYPERNODES_CACHE_DIR", str(tmp_path / "default"))
+    assert isinstance(Pipeline([], cache="memory").effective_cache, MemoryCache)
+    disk = Pipeline([], cache="disk").effective_cache
+    assert isinstance(disk, DiskCache)
+    assert disk.path == tmp_path / "default"
+
+
+def test_the_default_disk_path_is_under_the_user_cache_dir(monkeypatch, tmp_path):
+    monkeypatch.delenv("HYPERNODES_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert DiskCache().path == tmp_path / "hypernodes"
