@@ -8,6 +8,9 @@ Every node body is trivial (``x + 1``), so the figures are framework overhead:
   sequential executor; time / (items x 3).
 - run_loop_per_item_node: the same 3-node chain, one ``run`` per item.
 - python_floor_per_item_node: the same arithmetic as plain function calls.
+- chain_run_noop_callback_per_node: the chain with one callback whose every
+  hook does nothing (Hamilton's ``chain10_noop_hook_per_node``), and
+  callback_cost_per_node: what that callback adds per node.
 
 Each figure is the best of ``--repeats`` timings after one warm-up, like
 pipefunc's script. Output: ``name: value us`` lines.
@@ -22,7 +25,23 @@ import platform
 import time
 from collections.abc import Callable
 
-from hypernodes import Pipeline, node
+from hypernodes import Pipeline, PipelineCallback, node
+
+
+class NoOp(PipelineCallback):
+    """Overrides every hook a run of a chain fires, and does nothing."""
+
+    def on_pipeline_start(self, pipeline, nodes, ctx):
+        pass
+
+    def on_pipeline_end(self, pipeline, duration, ctx):
+        pass
+
+    def on_node_start(self, node, ctx):
+        pass
+
+    def on_node_end(self, node, duration, ctx):
+        pass
 
 
 def chain(length: int) -> Pipeline:
@@ -80,7 +99,13 @@ def main() -> None:
         for i in range(args.runs):
             run({"x0": i})
 
-    report("chain_run_per_node", best(chain_runs, args.repeats), args.runs * 10)
+    plain = best(chain_runs, args.repeats)
+    report("chain_run_per_node", plain, args.runs * 10)
+    ten.with_callbacks([NoOp()])
+    observed = best(chain_runs, args.repeats)
+    ten.with_callbacks(None)
+    report("chain_run_noop_callback_per_node", observed, args.runs * 10)
+    report("callback_cost_per_node", observed - plain, args.runs * 10)
 
     three = three_nodes()
     xs = list(range(args.items))

@@ -2,12 +2,15 @@
 
 Each step is written for ONE document. The inner pipeline cleans a document and
 scores it against a query; the outer pipeline maps it over every document and
-ranks the results.
+ranks the results. It runs twice with a cache and a progress display (on
+stderr): the second time every node is served from the cache.
 """
 
 from __future__ import annotations
 
-from hypernodes import Pipeline, node
+import tempfile
+
+from hypernodes import DiskCache, Pipeline, node
 
 
 @node(output_name="tokens")
@@ -57,8 +60,11 @@ def main() -> None:
         "Caching every step makes pipelines fast to rerun.",
     ]
     queries = ["plain functions pipelines", "cat"]
-    # The outer pipeline is itself mapped: once per query.
-    results = corpus.map({"documents": documents, "query": queries}, map_over="query")
+    with tempfile.TemporaryDirectory() as cache_dir:
+        corpus.with_cache(DiskCache(cache_dir)).with_callbacks(["progress"])
+        # The outer pipeline is itself mapped: once per query.
+        for _ in range(2):
+            results = corpus.map({"documents": documents, "query": queries}, map_over="query")
     for query, ranking in zip(queries, results["ranking"], strict=True):
         print(f"query: {query!r}")
         for score, length, document in ranking:

@@ -9,7 +9,7 @@ from typing import Any
 from ._plan import suggest
 from .errors import MapInputError, ZipLengthError
 
-__all__ = ["MapItems", "is_item_list", "normalize_map_over"]
+__all__ = ["MapItems", "check_zip_lengths", "is_item_list", "normalize_map_over"]
 
 _NOT_ITEM_LISTS = (str, bytes, bytearray, Mapping, set, frozenset)
 
@@ -57,6 +57,18 @@ def normalize_map_over(
             )
             raise MapInputError(msg)
     return names
+
+
+def check_zip_lengths(names: tuple[str, ...], lengths: list[int]) -> None:
+    """Raise a ZipLengthError naming each length when they differ."""
+    if len(set(lengths)) > 1:
+        pairs = zip(names, lengths, strict=True)
+        detail = ", ".join(f"{n}={length}" for n, length in pairs)
+        msg = (
+            f"map_mode='zip' needs lists of one length, got {detail}. Make them "
+            "equal, or use map_mode='product' for every combination."
+        )
+        raise ZipLengthError(msg)
 
 
 class MapItems:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._callbacks import callback_context, report_error
 from ._config import UNSET, Config, Configurable, default_config
 from ._context import RunContext
 from ._graph import Graph
-from ._maps import normalize_map_over
+from ._maps import check_zip_lengths, normalize_map_over
 from ._node import Node
 from ._pipeline_node import MAP_MODES, PipelineNode
 from ._plan import Plan, compile_plan, normalize_output_name
@@ -21,6 +23,8 @@ if TYPE_CHECKING:
     from .executor import ExecutorStrategy
 
 __all__ = ["Pipeline"]
+
+T = TypeVar("T")
 
 
 class Pipeline(Configurable):
@@ -164,13 +168,13 @@ class Pipeline(Configurable):
         plan = self.plan(output_name)
         plan.check_inputs(inputs, self.name)
         config = self._effective()
-        ctx = RunContext(config, None, (self.name,))
+        ctx = RunContext.root(config, self.name)
         key = None if output_name is None else plan.outputs
-        try:
+        if ctx.dispatch is None and ctx.caching is None:
             return config.run_backend.run(self, inputs, config.executor, ctx, key)
-        finally:
-            if ctx.caching is not None:
-                ctx.caching.flush()
+        return observed(
+            self, plan, ctx, lambda: config.run_backend.run(self, inputs, config.executor, ctx, key)
+        )
 
     def map(
         self,
@@ -192,9 +196,12 @@ class Pipeline(Configurable):
             msg = f"map_mode must be 'zip' or 'product', got {map_mode!r}."
             raise MapInputError(msg)
         names = normalize_map_over(inputs, map_over, self.name)
+        if map_mode == "zip":
+            check_zip_lengths(names, [len(inputs[n]) for n in names])
         config = self._effective()
-        ctx = RunContext(config, None, (self.name,))
-        try:
+        ctx = RunContext.root(config, self.name)
+
+        def call() -> dict[str, list[Any]]:
             return config.run_backend.map(
                 self,
                 inputs,
@@ -204,12 +211,33 @@ class Pipeline(Configurable):
                 map_mode=map_mode,
                 output_name=None if output_name is None else plan.outputs,
             )
-        finally:
-            if ctx.caching is not None:
-                ctx.caching.flush()
+
+        if ctx.dispatch is None and ctx.caching is None:
+            return call()
+        return observed(self, plan, ctx, call)
 
     def __repr__(self) -> str:
         return f"Pipeline({self.name!r}, nodes={[n.name for n in self.nodes]!r})"
+
+
+def observed(pipeline: Pipeline, plan: Plan, ctx: RunContext, call: Callable[[], T]) -> T:
+    """Run ``call`` between pipeline start/end events, and flush caches afterwards."""
+    dispatch = ctx.dispatch
+    start = time.perf_counter()
+    if dispatch is not None:
+        cb = callback_context(ctx)
+        dispatch.emit("on_pipeline_start", pipeline.name, plan.node_names, cb)
+    try:
+        result = call()
+    except BaseException as exc:
+        report_error(ctx, None, exc)
+        raise
+    finally:
+        if ctx.caching is not None:
+            ctx.caching.flush()
+    if dispatch is not None:
+        dispatch.emit("on_pipeline_end", pipeline.name, time.perf_counter() - start, cb)
+    return result
 
 
 def _as_node(entry: object) -> Node | PipelineNode:

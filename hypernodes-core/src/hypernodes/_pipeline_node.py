@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from ._callbacks import callback_context
 from ._config import UNSET, Configurable
 from ._plan import suggest
 from .errors import MapInputError, PipelineDefinitionError
@@ -127,8 +129,14 @@ class PipelineNode(Configurable):
         to_inner = self.input_mapping
         inner_inputs = {to_inner.get(p, p): values[p] for p in self.parameters if p in values}
         config = self._layer_on(self.pipeline._layer_on(ctx.config))
-        child = ctx.nested(config, ctx.dispatch, self.pipeline.name)
+        child = ctx.nested(config, self.pipeline.name)
         backend = config.run_backend
+        dispatch = child.dispatch
+        if dispatch is not None:
+            start = time.perf_counter()
+            cb = callback_context(child)
+            nodes = self.pipeline.plan(inner_outputs).node_names
+            dispatch.emit("on_nested_pipeline_start", self.name, self.pipeline.name, nodes, cb)
         if self.map_over:
             result: dict[str, Any] = backend.map(
                 self.pipeline,
@@ -141,6 +149,9 @@ class PipelineNode(Configurable):
             )
         else:
             result = backend.run(self.pipeline, inner_inputs, config.executor, child, inner_outputs)
+        if dispatch is not None:
+            duration = time.perf_counter() - start
+            dispatch.emit("on_nested_pipeline_end", self.name, self.pipeline.name, duration, cb)
         rename = self.output_mapping
         if not rename:
             return result

@@ -94,6 +94,7 @@ class Plan:
         "_dependencies",
         "graph",
         "has_nested",
+        "node_names",
         "optional",
         "outputs",
         "required",
@@ -116,6 +117,7 @@ class Plan:
         self.required = frozenset(required_by)
         self.optional = optional
         self.has_nested = any(s.nested for s in steps)
+        self.node_names = tuple(s.name for s in steps)
         self._dependencies: tuple[tuple[int, ...], ...] | None = None
 
     @property

@@ -7,16 +7,20 @@ callbacks), so what a node call means is defined once, here.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from ._async import run_coroutine
+from ._callbacks import callback_context, report_error
 from .errors import OutputCountError
 
 if TYPE_CHECKING:
-    from ._context import RunContext
-    from ._plan import Step
+    from collections.abc import Callable
 
-__all__ = ["args_of", "execute", "note", "run_step", "store"]
+    from ._context import RunContext
+    from ._plan import Plan, Step
+
+__all__ = ["args_of", "execute", "note", "run_item", "run_step", "store"]
 
 
 def args_of(step: Step, values: dict[str, Any]) -> list[Any]:
@@ -57,34 +61,76 @@ def run_step(step: Step, values: dict[str, Any], ctx: RunContext) -> None:
 
 
 def execute(step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]) -> None:
-    """Run one step with everything around it: the cache lookup and store.
+    """Run one step with everything around it: callbacks, the cache lookup and store.
 
     ``hashes`` holds the cache identity of values already known in this run:
     an output of a cached node is identified by that node's key.
     """
     caching = ctx.caching
     key = None if caching is None or step.nested else caching.key(step, values, hashes)
+    if key is not None:
+        assert caching is not None
+        try:
+            hit, value = caching.cache.get(key)
+        except Exception as exc:
+            hit, value = caching.unreadable(step, key, exc)
+        if hit:
+            store(step, values, value)
+            if ctx.dispatch is not None:
+                ctx.dispatch.emit("on_node_cached", step.name, callback_context(ctx))
+            for name in step.outputs:
+                hashes[name] = key + name
+            return
+    _observed_call(step, values, ctx)
+    if ctx.item_stats is not None:
+        ctx.item_stats[0] += 1
     if key is None:
-        run_step(step, values, ctx)
         for name in step.outputs:  # hashed by value if a later node needs them
             hashes.pop(name, None)
         return
     assert caching is not None
-    try:
-        hit, value = caching.cache.get(key)
-    except Exception as exc:
-        hit, value = caching.unreadable(step, key, exc)
-    if hit:
-        store(step, values, value)
-    else:
-        run_step(step, values, ctx)
-        caching.store(
-            step,
-            key,
-            values[step.output] if step.output else tuple(values[n] for n in step.outputs),
-        )
+    caching.store(
+        step, key, values[step.output] if step.output else tuple(values[n] for n in step.outputs)
+    )
     for name in step.outputs:
         hashes[name] = key + name
+
+
+def _observed_call(step: Step, values: dict[str, Any], ctx: RunContext) -> None:
+    dispatch = ctx.dispatch
+    if dispatch is None:
+        run_step(step, values, ctx)
+        return
+    cb = callback_context(ctx)
+    dispatch.emit("on_node_start", step.name, cb)
+    start = time.perf_counter()
+    try:
+        run_step(step, values, ctx)
+    except BaseException as exc:
+        report_error(ctx, step.name, exc)
+        raise
+    dispatch.emit("on_node_end", step.name, time.perf_counter() - start, cb)
+
+
+def run_item(
+    run_plan: Callable[[Plan, dict[str, Any], RunContext], None],
+    plan: Plan,
+    values: dict[str, Any],
+    ctx: RunContext,
+) -> None:
+    """Run one map item (``ctx`` is the item's context) between its item events."""
+    dispatch = ctx.dispatch
+    if dispatch is None:
+        run_plan(plan, values, ctx)
+        return
+    index = ctx.item_path[-1]
+    cb = callback_context(ctx)
+    dispatch.emit("on_map_item_start", index, cb)
+    start = time.perf_counter()
+    run_plan(plan, values, ctx)
+    if ctx.caching is not None and ctx.item_stats == [0] and plan.steps:
+        dispatch.emit("on_map_item_cached", index, cb)
+    dispatch.emit("on_map_item_end", index, time.perf_counter() - start, cb)
 
 
 def note(exc: BaseException, text: str) -> None:

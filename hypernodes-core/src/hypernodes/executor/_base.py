@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .._backend import LocalBackend
+from .._callbacks import callback_context, report_error
 from .._maps import MapItems
-from .._steps import note
+from .._steps import note, run_item
 from ._pools import PoolDescription, map_in_pool
 
 if TYPE_CHECKING:
@@ -17,6 +20,8 @@ if TYPE_CHECKING:
     from .._plan import Plan
 
 __all__ = ["ExecutorStrategy", "HolisticExecutor", "TaskExecutor"]
+
+LOCAL = LocalBackend()
 
 
 class ExecutorStrategy:
@@ -30,9 +35,7 @@ class ExecutorStrategy:
 
     def default_backend(self) -> Backend:
         """The backend used when none is configured."""
-        from .._backend import LocalBackend
-
-        return LocalBackend()
+        return LOCAL
 
     def run(
         self,
@@ -124,12 +127,27 @@ class TaskExecutor(ExecutorStrategy):
     ) -> dict[str, list[Any]]:
         plan = pipeline.plan(output_name)
         items = MapItems(inputs, map_over, map_mode)
+        dispatch = ctx.dispatch
+        if dispatch is not None:
+            start = time.perf_counter()
+            cb = callback_context(ctx)
+            dispatch.emit("on_map_start", pipeline.name, len(items), cb)
         pool = None if ctx.in_worker else self.map_executor
-        if pool is None or len(items) < 2:
-            return self.map_here(plan, items, ctx)
-        rows = map_in_pool(self, pipeline, plan, output_name, list(items), ctx, pool)
-        columns = zip(*rows, strict=True)
-        return {name: list(column) for name, column in zip(plan.outputs, columns, strict=True)}
+        try:
+            if pool is None or len(items) < 2:
+                result = self.map_here(plan, items, ctx)
+            else:
+                rows = map_in_pool(self, pipeline, plan, output_name, list(items), ctx, pool)
+                columns = zip(*rows, strict=True)
+                result = {
+                    name: list(column) for name, column in zip(plan.outputs, columns, strict=True)
+                }
+        except BaseException as exc:
+            report_error(ctx, None, exc)
+            raise
+        if dispatch is not None:
+            dispatch.emit("on_map_end", pipeline.name, time.perf_counter() - start, cb)
+        return result
 
     def map_here(self, plan: Plan, items: MapItems, ctx: RunContext) -> dict[str, list[Any]]:
         """Run the items one after another in this thread."""
@@ -141,9 +159,10 @@ class TaskExecutor(ExecutorStrategy):
         index = 0
         try:
             for index, values in enumerate(items):
-                run_plan(
-                    plan, values, ctx.for_item(index, in_worker=False) if per_item_ctx else ctx
-                )
+                if per_item_ctx:
+                    run_item(run_plan, plan, values, ctx.for_item(index, in_worker=False))
+                else:
+                    run_plan(plan, values, ctx)
                 for column, name in pairs:
                     column.append(values[name])
         except Exception as exc:

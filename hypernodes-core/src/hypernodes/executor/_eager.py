@@ -65,6 +65,8 @@ class EagerNodeExecutor(TaskExecutor):
         if plan.is_chain:
             SequentialNodeExecutor.run_plan(self, plan, values, ctx)  # type: ignore[arg-type]
             return
+        if ctx.dispatch is not None:
+            ctx.dispatch.concurrent()
         run_coroutine(self._run(plan, values, ctx))
 
     async def _run(self, plan: Plan, values: dict[str, Any], ctx: RunContext) -> None:
@@ -73,7 +75,7 @@ class EagerNodeExecutor(TaskExecutor):
         label = ctx.path[-1]
         tasks: list[asyncio.Task[None]] = []
         hashes: dict[str, str] = {}
-        plain = ctx.caching is None
+        plain = ctx.caching is None and ctx.dispatch is None
 
         async def run(index: int, step: Step) -> None:
             deps = plan.dependencies[index]

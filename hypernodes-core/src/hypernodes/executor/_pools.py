@@ -30,12 +30,14 @@ from concurrent.futures import (
     Executor,
     Future,
     ThreadPoolExecutor,
+    as_completed,
     wait,
 )
 from typing import TYPE_CHECKING, Any
 
+from .._callbacks import Recorder, replay
 from .._context import RunContext
-from .._steps import note
+from .._steps import note, run_item
 from ..errors import WorkerLostError
 
 if TYPE_CHECKING:
@@ -100,7 +102,7 @@ def _map_in_threads(
                 return
             values = items[index]
             try:
-                run_plan(plan, values, ctx.for_item(index, in_worker=True))
+                run_item(run_plan, plan, values, ctx.for_item(index, in_worker=True))
             except BaseException as exc:
                 stopped.set()
                 if isinstance(exc, Exception):
@@ -108,6 +110,8 @@ def _map_in_threads(
                 raise
             results[index] = tuple([values[name] for name in outputs])
 
+    if ctx.dispatch is not None:
+        ctx.dispatch.concurrent()
     futures = [pool.submit(work) for _ in range(min(count, worker_count(pool)))]
     _wait_all(futures, stopped)
     return results
@@ -149,8 +153,17 @@ def _map_out_of_process(
     if pipeline._executor is strategy:  # its pool stays here; workers run items inline
         pipeline = copy.copy(pipeline)
         pipeline._executor = worker
+    record = ctx.dispatch is not None
     payload = cloudpickle.dumps(
-        (worker, pipeline, output_key, _worker_config(ctx.config, strategy, worker), ctx.path)
+        (
+            worker,
+            pipeline,
+            output_key,
+            _worker_config(ctx.config, strategy, worker),
+            ctx.path,
+            ctx.item_path,
+            record,
+        )
     )
     token = uuid.uuid4().hex
     count = len(items)
@@ -161,8 +174,20 @@ def _map_out_of_process(
     }
     results: list[Any] = [None] * count
     try:
-        _wait_all(list(chunks))
+        for future in as_completed(chunks):
+            error = future.exception()
+            if error is not None:
+                if record:
+                    events = getattr(error, "_hypernodes_events", [])
+                    replay(events, ctx.dispatch, ctx.shared, error)  # type: ignore[arg-type]
+                raise error
+            rows, events = future.result()
+            if record:
+                replay(events, ctx.dispatch, ctx.shared)  # type: ignore[arg-type]
+            start = chunks[future]
+            results[start : start + len(rows)] = rows
     except BrokenExecutor as exc:
+        _cancel(chunks)
         lost = sorted(
             start for future, start in chunks.items() if not future.done() or _lost(future)
         )
@@ -173,9 +198,15 @@ def _map_out_of_process(
             "Those items produced no result; rerun them or give each worker more memory."
         )
         raise WorkerLostError(msg) from exc
-    for future, start in chunks.items():
-        results[start : start + size] = future.result()
+    except BaseException:
+        _cancel(chunks)
+        raise
     return results
+
+
+def _cancel(futures: dict[Future[Any], int]) -> None:
+    for future in futures:
+        future.cancel()
 
 
 def _lost(future: Future[Any]) -> bool:
@@ -195,40 +226,48 @@ def _worker_config(config: Config, strategy: TaskExecutor, worker: TaskExecutor)
     return Config(config.backend, inherited, config.cache, ())
 
 
-_payloads: dict[str, Any] = {}
+_payloads: dict[str, Any] = {}  # the unpickled payloads of the last few maps
 _payload_lock = threading.Lock()
 
 
 def _run_chunk(
     token: str, payload: bytes, start: int, items: list[dict[str, Any]]
-) -> list[tuple[Any, ...]]:
-    """Worker side: run a chunk of items; the payload is unpickled once per map."""
+) -> tuple[list[tuple[Any, ...]], list[Any]]:
+    """Worker side: run a chunk of items; the payload is unpickled once per map.
+
+    Returns the items' output values and the callback events recorded while
+    running them (replayed by the caller).
+    """
     with _payload_lock:
         unpacked = _payloads.get(token)
         if unpacked is None:
             import cloudpickle
 
             unpacked = cloudpickle.loads(payload)
-            _payloads.clear()  # keep only the current map's payload
+            if len(_payloads) >= 4:
+                _payloads.pop(next(iter(_payloads)))
             _payloads[token] = unpacked
-    strategy, pipeline, output_key, config, path = unpacked
+    strategy, pipeline, output_key, config, path, item_path, record = unpacked
     plan = pipeline.plan(output_key)
     outputs = plan.outputs
     results = []
-    chunk_ctx = RunContext(config, None, path, in_worker=True)
+    recorder = Recorder() if record else None
+    chunk_ctx = RunContext(config, recorder, path, item_path=item_path, in_worker=True)
     try:
         for offset, values in enumerate(items):
             index = start + offset
             try:
-                strategy.run_plan(plan, values, chunk_ctx.for_item(index, in_worker=True))
+                run_item(strategy.run_plan, plan, values, chunk_ctx.for_item(index, in_worker=True))
             except Exception as exc:
                 note(exc, f"in map item {index} of pipeline {path[-1]!r}")
+                if recorder is not None:
+                    exc._hypernodes_events = recorder.events  # type: ignore[attr-defined]
                 raise
             results.append(tuple([values[name] for name in outputs]))
     finally:
         if chunk_ctx.caching is not None:
             chunk_ctx.caching.flush()
-    return results
+    return results, recorder.events if recorder is not None else []
 
 
 # -- pickling executors that hold a pool ---------------------------------------------

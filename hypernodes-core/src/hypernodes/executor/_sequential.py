@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
-from .._steps import execute, note, run_step
+from .._callbacks import callback_context, report_error
+from .._steps import execute, note
 from ._base import TaskExecutor
 
 if TYPE_CHECKING:
@@ -21,21 +23,42 @@ class SequentialNodeExecutor(TaskExecutor):
     ``map_executor`` (thread or process pool, Dask) is given::
 
         SequentialNodeExecutor(map_executor=ThreadPoolExecutor(16))
+
+    Three loops, picked once per run: plain calls (no cache, no callbacks:
+    the hot path), plain calls between node events (callbacks, no cache), and
+    the full step (cache lookups, missing optional inputs).
     """
 
     def run_plan(self, plan: Plan, values: dict[str, Any], ctx: RunContext) -> None:
         step = None
+        hashes: dict[str, str] = {}
+        dispatch = ctx.dispatch
         try:
             if ctx.caching is not None or (plan.optional and not plan.optional <= values.keys()):
-                hashes: dict[str, str] = {}
                 for step in plan.steps:
                     execute(step, values, ctx, hashes)
-                return
-            for step in plan.steps:
-                if step.simple:
-                    values[step.output] = step.func(*[values[p] for p in step.params])  # type: ignore[index]
-                else:
-                    run_step(step, values, ctx)
+            elif dispatch is None:
+                for step in plan.steps:
+                    if step.simple:
+                        values[step.output] = step.func(*[values[p] for p in step.params])  # type: ignore[index]
+                    else:
+                        execute(step, values, ctx, hashes)
+            else:
+                emit = dispatch.emit
+                cb = callback_context(ctx)
+                clock = time.perf_counter
+                for step in plan.steps:
+                    if not step.simple:
+                        execute(step, values, ctx, hashes)
+                        continue
+                    emit("on_node_start", step.name, cb)
+                    start = clock()
+                    try:
+                        values[step.output] = step.func(*[values[p] for p in step.params])  # type: ignore[index]
+                    except BaseException as exc:
+                        report_error(ctx, step.name, exc)
+                        raise
+                    emit("on_node_end", step.name, clock() - start, cb)
         except Exception as exc:
             if step is not None:
                 note(exc, f"in node {step.name!r} of pipeline {ctx.path[-1]!r}")
