@@ -20,22 +20,8 @@ import shutil
 import tempfile
 import time
 
-from hypernodes import DiskCache, MemoryCache, Pipeline, node
-
-
-@node(output_name="a")
-def step_a(x):
-    return x + 1
-
-
-@node(output_name="b")
-def step_b(a):
-    return a + 1
-
-
-@node(output_name="c")
-def step_c(b):
-    return b + 1
+from hypernodes import DiskCache, MemoryCache, Pipeline
+from workloads import three_nodes
 
 
 def per_item_node(pipeline: Pipeline, xs: list[int]) -> float:
@@ -54,7 +40,7 @@ def main() -> None:
     print(f"# hypernodes cache, Python {platform.python_version()}, {args.items} items")
     root = tempfile.mkdtemp(prefix="hn-bench-cache-")
     try:
-        pipeline = Pipeline([step_a, step_b, step_c], cache=DiskCache(root))
+        pipeline = three_nodes(cache=DiskCache(root))
         print(f"diskcache_cold_per_item_node: {per_item_node(pipeline, xs):.3f} us")
         warm = []
         for _ in range(3):
@@ -64,7 +50,7 @@ def main() -> None:
     finally:
         shutil.rmtree(root, ignore_errors=True)
     memory = MemoryCache()
-    pipeline = Pipeline([step_a, step_b, step_c], cache=memory)
+    pipeline = three_nodes(cache=memory)
     print(f"memorycache_cold_per_item_node: {per_item_node(pipeline, xs):.3f} us")
     print(
         f"memorycache_warm_per_item_node: {min(per_item_node(pipeline, xs) for _ in range(3)):.3f} us"

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
-from collections.abc import Callable
 
-from hypernodes import Pipeline, PipelineCallback, node
+from hypernodes import PipelineCallback
+from workloads import best, chain, three_nodes
 
 
 class NoOp(PipelineCallback):
@@ -42,41 +41,6 @@ class NoOp(PipelineCallback):
 
     def on_node_end(self, node, duration, ctx):
         pass
-
-
-def chain(length: int) -> Pipeline:
-    nodes = []
-    for k in range(1, length + 1):
-        namespace: dict[str, object] = {}
-        exec(f"def n{k}(x{k - 1}):\n    return x{k - 1} + 1\n", namespace)
-        nodes.append(node(namespace[f"n{k}"], output_name=f"x{k}"))
-    return Pipeline(nodes, name=f"chain{length}")
-
-
-def three_nodes() -> Pipeline:
-    @node(output_name="a")
-    def step_a(x):
-        return x + 1
-
-    @node(output_name="b")
-    def step_b(a):
-        return a + 1
-
-    @node(output_name="c")
-    def step_c(b):
-        return b + 1
-
-    return Pipeline([step_a, step_b, step_c], name="three")
-
-
-def best(fn: Callable[[], object], repeats: int) -> float:
-    fn()
-    samples = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return min(samples)
 
 
 def report(name: str, seconds: float, divisor: int) -> None:

@@ -9,7 +9,7 @@ import threading
 import warnings
 
 from hypernodes import Cache, DiskCache, MemoryCache, Pipeline, node
-from hypernodes._caching import CacheWarning
+from hypernodes.errors import CacheWarning
 
 
 def _record(caught: list[warnings.WarningMessage]) -> list[str]:

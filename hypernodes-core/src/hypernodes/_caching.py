@@ -14,18 +14,15 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 from ._cache_key import UnhashableInput, function_fingerprint, value_token
+from .errors import CacheWarning
 
 if TYPE_CHECKING:
     from ._cache import Cache
     from ._plan import Step
 
-__all__ = ["CacheRun", "CacheWarning"]
+__all__ = ["CacheRun"]
 
 _SCALARS = (int, str, float, bool, type(None))
-
-
-class CacheWarning(UserWarning):
-    """A node call was not cached (or a cache entry was unreadable); the run goes on."""
 
 
 class CacheRun:

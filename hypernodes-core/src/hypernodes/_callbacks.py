@@ -34,6 +34,8 @@ import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from .errors import CallbackWarning
+
 if TYPE_CHECKING:
     from ._context import RunContext
 
@@ -235,10 +237,6 @@ def _overridden(kind: type) -> tuple[str, ...]:
 
 
 _overrides: dict[type, tuple[str, ...]] = {}
-
-
-class CallbackWarning(UserWarning):
-    """A callback raised; it was switched off for the rest of the run."""
 
 
 class Recorder:

@@ -13,6 +13,8 @@ map item and the enclosing pipelines.
 from __future__ import annotations
 
 __all__ = [
+    "CacheWarning",
+    "CallbackWarning",
     "CycleError",
     "DuplicateOutputError",
     "HyperNodesError",
@@ -111,3 +113,11 @@ class PluginWarning(UserWarning):
 
 class WorkerLostError(HyperNodesError, RuntimeError):
     """A pool worker died while running map items; the message names the items in flight."""
+
+
+class CacheWarning(UserWarning):
+    """A node call was not cached (or a cache entry was unreadable); the run goes on."""
+
+
+class CallbackWarning(UserWarning):
+    """A callback raised; it was switched off for the rest of the run."""

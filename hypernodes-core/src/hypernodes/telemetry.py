@@ -107,21 +107,7 @@ class TelemetryCallback(PipelineCallback):
     def on_pipeline_end(self, pipeline: str, duration: float, ctx: CallbackContext) -> None:
         self._close(("pipeline", *self._scope(ctx)), duration)
 
-    def on_node_start(self, node: str, ctx: CallbackContext) -> None:
-        self._open(
-            ("node", *self._scope(ctx), node),
-            f"node {node}",
-            self._container(ctx),
-            node=node,
-            pipeline=ctx.pipelines[-1],
-            cache_hit=False,
-            item_index=ctx.item_index,
-        )
-
-    def on_node_end(self, node: str, duration: float, ctx: CallbackContext) -> None:
-        self._close(("node", *self._scope(ctx), node), duration)
-
-    def on_node_cached(self, node: str, ctx: CallbackContext) -> None:
+    def _open_node(self, node: str, ctx: CallbackContext, cache_hit: bool) -> _Key:
         key = ("node", *self._scope(ctx), node)
         self._open(
             key,
@@ -129,10 +115,19 @@ class TelemetryCallback(PipelineCallback):
             self._container(ctx),
             node=node,
             pipeline=ctx.pipelines[-1],
-            cache_hit=True,
+            cache_hit=cache_hit,
             item_index=ctx.item_index,
         )
-        self._close(key, 0.0)
+        return key
+
+    def on_node_start(self, node: str, ctx: CallbackContext) -> None:
+        self._open_node(node, ctx, cache_hit=False)
+
+    def on_node_end(self, node: str, duration: float, ctx: CallbackContext) -> None:
+        self._close(("node", *self._scope(ctx), node), duration)
+
+    def on_node_cached(self, node: str, ctx: CallbackContext) -> None:
+        self._close(self._open_node(node, ctx, cache_hit=True), 0.0)
 
     def on_nested_pipeline_start(
         self, node: str, pipeline: str, nodes: tuple[str, ...], ctx: CallbackContext
