@@ -153,3 +153,8 @@ def test_the_plan_is_compiled_once_per_output_name(diamond):
 
 def test_a_pipeline_with_no_nodes_returns_nothing():
     assert Pipeline([]).run({}) == {}
+
+
+def test_inputs_that_are_not_a_dict_are_a_type_error(diamond):
+    with pytest.raises(TypeError, match="takes its inputs as a dict of name -> value, got list"):
+        diamond.run([1, 2])  # type: ignore[arg-type]

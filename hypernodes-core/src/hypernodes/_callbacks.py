@@ -30,7 +30,6 @@ the caller replays them when the chunk holding the item completes.
 from __future__ import annotations
 
 import threading
-import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -247,13 +246,12 @@ class Recorder:
     travel back attached to the exception and are replayed before it is raised.
     """
 
-    __slots__ = ("events", "started")
+    __slots__ = ("events",)
 
     callbacks: tuple[PipelineCallback, ...] = ()
 
     def __init__(self) -> None:
         self.events: list[tuple[str, tuple[Any, ...], tuple[str, ...], tuple[int, ...]]] = []
-        self.started = time.perf_counter()
 
     def emit(self, hook: str, *args: Any) -> None:
         *rest, ctx = args

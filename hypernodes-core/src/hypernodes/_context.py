@@ -73,10 +73,6 @@ class RunContext:
         """The context of a top-level run of pipeline ``name``."""
         return cls(config, Dispatcher(config.callbacks) if config.callbacks else None, (name,))
 
-    @property
-    def depth(self) -> int:
-        return len(self.path) - 1
-
     def for_item(self, index: int, *, in_worker: bool) -> RunContext:
         """The context of map item ``index`` of this run."""
         return RunContext(

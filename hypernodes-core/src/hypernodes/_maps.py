@@ -125,9 +125,3 @@ class MapItems:
             values = shared.copy()
             values.update(zip(names, row, strict=True))
             yield values
-
-    def item(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        """The input dict of one row."""
-        values = self.shared.copy()
-        values.update(zip(self.names, row, strict=True))
-        return values

@@ -98,11 +98,6 @@ class PipelineNode(Configurable):
             raise MapInputError(msg)
         return names
 
-    @property
-    def defaults(self) -> dict[str, Any]:
-        """Outer names of the inner inputs that are optional (value: ``None``)."""
-        return dict.fromkeys(self.interface(None)[1])
-
     def interface(
         self, inner_outputs: tuple[str, ...] | None
     ) -> tuple[tuple[str, ...], frozenset[str]]:

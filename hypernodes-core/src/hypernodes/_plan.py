@@ -138,7 +138,14 @@ class Plan:
 
     def check_inputs(self, inputs: Mapping[str, Any], pipeline_name: str) -> None:
         """Raise a helpful error for unknown or missing inputs."""
-        keys = inputs.keys()
+        try:
+            keys = inputs.keys()
+        except AttributeError:
+            msg = (
+                f"Pipeline {pipeline_name!r} takes its inputs as a dict of name -> value, "
+                f"got {type(inputs).__name__} {inputs!r:.80}."
+            )
+            raise TypeError(msg) from None
         if not keys <= self.graph.known_inputs:
             self._raise_unknown(keys, pipeline_name)
         if not self.required <= keys:

@@ -1,8 +1,9 @@
 """Running one step of a plan: argument gathering, async, several outputs, nesting, notes.
 
-Every task executor calls :func:`run_step` for anything beyond the inline
-fast path (a synchronous single-output function node with no cache and no
-callbacks), so what a node call means is defined once, here.
+Every task executor calls :func:`execute` for anything beyond its inline
+loops (synchronous single-output function nodes without a cache), so what a
+node call means — callbacks, cache lookup and store, async, several outputs,
+nesting — is defined once, here.
 """
 
 from __future__ import annotations
