@@ -289,7 +289,15 @@ def test_callbacks_are_only_called_during_a_run_and_pickle_as_configuration():
 
 def test_thread_pool_items_deliver_their_events_from_the_worker_threads():
     rec = Recording()
-    pipeline = Pipeline([add_one], name="p", callbacks=[rec]).with_executor(
+    barrier = threading.Barrier(2, timeout=10)
+
+    @node(output_name="a")
+    def meet_once(x):
+        if x < 2:  # the first two items run at the same time, on two threads
+            barrier.wait()
+        return x + 1
+
+    pipeline = Pipeline([meet_once], name="p", callbacks=[rec]).with_executor(
         SequentialNodeExecutor(map_executor=ThreadPoolExecutor(4))
     )
     pipeline.map({"x": list(range(40))})

@@ -296,11 +296,16 @@ def test_ctrl_c_while_waiting_on_a_process_pool_cancels_pending_items(processes,
         return x
 
     pipeline = Pipeline([slow]).with_executor(SequentialNodeExecutor(map_executor=processes))
+    # Python's own Ctrl-C handler, even if this runs where SIGINT was ignored at start.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))  # a real Ctrl-C
     timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        pipeline.map({"x": list(range(40))})
-    timer.cancel()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.map({"x": list(range(40))})
+    finally:
+        timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     quick = Pipeline([node(lambda x: x * 2, output_name="y")])
     out = quick.with_executor(SequentialNodeExecutor(map_executor=processes)).map({"x": [1, 2, 3]})
     assert out == {"y": [2, 4, 6]}  # the pool is not hung
