@@ -299,3 +299,53 @@ def test_the_default_disk_path_is_under_the_user_cache_dir(monkeypatch, tmp_path
     monkeypatch.delenv("HYPERNODES_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert DiskCache().path == tmp_path / "hypernodes"
+
+
+def test_a_large_input_shared_by_every_item_is_hashed_once_per_map(monkeypatch):
+    from hypernodes import _caching
+
+    hashed = []
+    real = _caching.value_token
+    monkeypatch.setattr(_caching, "value_token", lambda v: hashed.append(type(v)) or real(v))
+
+    @node(output_name="y")
+    def lookup(table, x):
+        return table[x % 3]
+
+    table = list(range(1000))
+    Pipeline([lookup], cache=MemoryCache()).map(
+        {"table": table, "x": list(range(50))}, map_over="x"
+    )
+    assert hashed.count(list) == 1
+
+
+def test_values_hashed_during_a_long_map_are_not_all_kept_alive():
+    import gc
+    import weakref
+
+    class Blob:
+        def __init__(self, n):
+            self.n = n
+
+        def __cache_key__(self):
+            return self.n
+
+    refs = []
+    alive_at_the_end = []
+
+    @node(output_name="blob", cache=False)
+    def make(x):
+        blob = Blob(x)
+        refs.append(weakref.ref(blob))
+        return blob
+
+    @node(output_name="n")
+    def size(blob):
+        if blob.n == 299:  # the last item: how many earlier intermediates are still held?
+            gc.collect()
+            alive_at_the_end.append(sum(1 for r in refs if r() is not None))
+        return blob.n
+
+    pipeline = Pipeline([make, size], cache=MemoryCache())
+    pipeline.map({"x": list(range(300))}, output_name="n")
+    assert alive_at_the_end[0] <= 65

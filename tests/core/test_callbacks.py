@@ -403,3 +403,14 @@ def test_dask_items_deliver_their_events_to_the_caller():
     assert sorted(e[1] for e in rec.events if e[0] == "item_end") == [0, 1, 2]
     assert sum(1 for e in rec.events if e[0] == "node_end") == 6
     assert rec.events[-1] == ("pipeline_end", "p", 0)
+
+
+def test_an_inner_pipeline_without_callbacks_stays_silent_in_process_pool_items(processes):
+    rec = Recording()
+    inner = Pipeline([double], name="inner").with_callbacks(None)
+    pipeline = Pipeline([add_one, inner], name="outer", callbacks=[rec]).with_executor(
+        SequentialNodeExecutor(map_executor=processes)
+    )
+    assert pipeline.map({"x": [1, 2]})["b"] == [4, 6]
+    assert sum(1 for e in rec.events if e[0] == "node_end") == 4  # add_one and the nested node
+    assert not any(e[-1] == 1 for e in rec.events)

@@ -206,18 +206,22 @@ class CountingPool(Executor):
 
 
 def test_items_travel_in_chunks_and_the_pipeline_is_pickled_once(processes, monkeypatch):
-    dumps = []
+    pipelines_pickled = []
     real_dumps = cloudpickle.dumps
-    monkeypatch.setattr(
-        cloudpickle, "dumps", lambda obj, *a, **k: dumps.append(1) or real_dumps(obj, *a, **k)
-    )
+
+    def spy(obj, *args, **kwargs):
+        if isinstance(obj, tuple) and any(isinstance(part, Pipeline) for part in obj):
+            pipelines_pickled.append(obj)
+        return real_dumps(obj, *args, **kwargs)
+
+    monkeypatch.setattr(cloudpickle, "dumps", spy)
     pool = CountingPool(processes)
     pipeline = Pipeline([node(lambda x: x + 1, output_name="y")])
     out = pipeline.with_executor(SequentialNodeExecutor(map_executor=pool)).map(
         {"x": list(range(1000))}
     )
     assert out["y"] == list(range(1, 1001))
-    assert len(dumps) == 1
+    assert len(pipelines_pickled) == 1
     assert pool.submits == 8  # 1000 items, 2 workers: chunks of ceil(1000 / 8) = 125
 
 
@@ -391,3 +395,20 @@ def test_threads_and_processes_are_registered_shorthands():
     procs = Pipeline([], executor="processes").effective_executor
     assert isinstance(procs.map_executor, ProcessPoolExecutor)
     procs.map_executor.shutdown()
+
+
+def test_lambdas_travel_to_process_pools_as_inputs_and_outputs(processes):
+    @node(output_name="adder")
+    def make_adder(k):
+        return lambda x: x + k
+
+    @node(output_name="applied")
+    def apply(adder, fn):
+        return fn(adder(1))
+
+    pipeline = Pipeline([make_adder, apply]).with_executor(
+        SequentialNodeExecutor(map_executor=processes)
+    )
+    out = pipeline.map({"k": [1, 2, 3], "fn": lambda v: v * 10}, map_over="k")
+    assert out["applied"] == [20, 30, 40]
+    assert [f(0) for f in out["adder"]] == [1, 2, 3]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import warnings
+from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from ._cache_key import UnhashableInput, function_fingerprint, value_token
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["CacheRun"]
 
 _SCALARS = (int, str, float, bool, type(None))
+_MEMO_SIZE = 64
 
 
 class CacheRun:
@@ -36,7 +38,7 @@ class CacheRun:
         self._used.append(cache)
         self._fingerprints: dict[Step, str | None] = {}
         self._bases: dict[Step, Any] = {}
-        self._memo: dict[int, tuple[Any, str]] = {}
+        self._memo: OrderedDict[int, tuple[Any, str]] = OrderedDict()
         self._warned: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
@@ -65,13 +67,21 @@ class CacheRun:
         return found
 
     def _token(self, value: Any) -> str:
+        """The value's token; large values met again (inputs shared by every item) once."""
         if isinstance(value, _SCALARS):
             return value_token(value)
-        memo = self._memo.get(id(value))
-        if memo is not None and memo[0] is value:
-            return memo[1]
+        with self._lock:
+            memo = self._memo.get(id(value))
+            if memo is not None and memo[0] is value:
+                self._memo.move_to_end(id(value))
+                return memo[1]
         token = value_token(value)
-        self._memo[id(value)] = (value, token)  # keeps value alive: its id stays unique
+        with self._lock:
+            # The entry keeps the value alive, so its id cannot be reused while remembered;
+            # the bound keeps per-item values from piling up over a long map.
+            self._memo[id(value)] = (value, token)
+            if len(self._memo) > _MEMO_SIZE:
+                self._memo.popitem(last=False)
         return token
 
     def key(self, step: Step, values: dict[str, Any], hashes: dict[str, str]) -> str | None:

@@ -38,7 +38,7 @@ from .errors import CallbackWarning
 if TYPE_CHECKING:
     from ._context import RunContext
 
-__all__ = ["CallbackContext", "Dispatcher", "PipelineCallback", "Recorder"]
+__all__ = ["RECORDING", "CallbackContext", "Dispatcher", "PipelineCallback", "Recorder", "replay"]
 
 HOOKS = (
     "on_pipeline_start",
@@ -259,11 +259,21 @@ class Recorder:
             rest = [rest[0], None]
         self.events.append((hook, tuple(rest), ctx.pipelines, ctx.item_path))
 
-    def child(self, callbacks: tuple[PipelineCallback, ...]) -> Recorder:
-        return self
+    def child(self, callbacks: tuple[PipelineCallback, ...]) -> Recorder | None:
+        return self if callbacks else None
 
     def concurrent(self) -> None:
         """Recording is per worker process; nothing to do."""
+
+
+class _Recording(PipelineCallback):
+    """Stands in, in a worker's configuration, for the caller's callbacks."""
+
+    def __reduce__(self) -> str:
+        return "RECORDING"
+
+
+RECORDING = _Recording()
 
 
 def replay(

@@ -35,7 +35,7 @@ from concurrent.futures import (
 )
 from typing import TYPE_CHECKING, Any
 
-from .._callbacks import Recorder, replay
+from .._callbacks import RECORDING, Recorder, replay
 from .._context import RunContext
 from .._steps import note, run_item
 from ..errors import WorkerLostError
@@ -169,7 +169,9 @@ def _map_out_of_process(
     count = len(items)
     size = max(1, min(MAX_CHUNK, -(-count // (4 * worker_count(pool)))))
     chunks = {
-        pool.submit(_run_chunk, token, payload, start, items[start : start + size]): start
+        pool.submit(
+            _run_chunk, token, payload, start, cloudpickle.dumps(items[start : start + size])
+        ): start
         for start in range(0, count, size)
     }
     results: list[Any] = [None] * count
@@ -181,7 +183,7 @@ def _map_out_of_process(
                     events = getattr(error, "_hypernodes_events", [])
                     replay(events, ctx.dispatch, ctx.shared, error)  # type: ignore[arg-type]
                 raise error
-            rows, events = future.result()
+            rows, events = cloudpickle.loads(future.result())
             if record:
                 replay(events, ctx.dispatch, ctx.shared)  # type: ignore[arg-type]
             start = chunks[future]
@@ -223,26 +225,28 @@ def _worker_config(config: Config, strategy: TaskExecutor, worker: TaskExecutor)
         inherited = worker
     elif isinstance(inherited, TaskExecutor):
         inherited = inherited.without_pool()
-    return Config(config.backend, inherited, config.cache, ())
+    # Callbacks stay in the caller: workers record events for every level that has some.
+    callbacks = (RECORDING,) if config.callbacks else ()
+    return Config(config.backend, inherited, config.cache, callbacks)
 
 
 _payloads: dict[str, Any] = {}  # the unpickled payloads of the last few maps
 _payload_lock = threading.Lock()
 
 
-def _run_chunk(
-    token: str, payload: bytes, start: int, items: list[dict[str, Any]]
-) -> tuple[list[tuple[Any, ...]], list[Any]]:
+def _run_chunk(token: str, payload: bytes, start: int, chunk: bytes) -> bytes:
     """Worker side: run a chunk of items; the payload is unpickled once per map.
 
-    Returns the items' output values and the callback events recorded while
-    running them (replayed by the caller).
+    Items and results travel as cloudpickle bytes (so lambdas and local classes
+    can be inputs and outputs); the result holds the items' output values and
+    the callback events recorded while running them (replayed by the caller).
     """
+    import cloudpickle
+
+    items: list[dict[str, Any]] = cloudpickle.loads(chunk)
     with _payload_lock:
         unpacked = _payloads.get(token)
         if unpacked is None:
-            import cloudpickle
-
             unpacked = cloudpickle.loads(payload)
             if len(_payloads) >= 4:
                 _payloads.pop(next(iter(_payloads)))
@@ -267,7 +271,7 @@ def _run_chunk(
     finally:
         if chunk_ctx.caching is not None:
             chunk_ctx.caching.flush()
-    return results, recorder.events if recorder is not None else []
+    return cloudpickle.dumps((results, recorder.events if recorder is not None else []))
 
 
 # -- pickling executors that hold a pool ---------------------------------------------
