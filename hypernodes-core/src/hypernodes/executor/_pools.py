@@ -271,7 +271,8 @@ def _run_chunk(token: str, payload: bytes, start: int, chunk: bytes) -> bytes:
     finally:
         if chunk_ctx.caching is not None:
             chunk_ctx.caching.flush()
-    return cloudpickle.dumps((results, recorder.events if recorder is not None else []))
+    data: bytes = cloudpickle.dumps((results, recorder.events if recorder is not None else []))
+    return data
 
 
 # -- pickling executors that hold a pool ---------------------------------------------
