@@ -343,19 +343,19 @@ def test_a_failing_item_in_a_process_reports_its_node_and_the_items_before_it(pr
     rec = Recording()
 
     @node(output_name="y")
-    def third_fails(x):
-        if x == 2:
+    def second_fails(x):
+        if x == 1:
             raise ValueError("bad item")
         return x
 
-    pipeline = Pipeline([third_fails], name="p", callbacks=[rec]).with_executor(
+    pipeline = Pipeline([second_fails], name="p", callbacks=[rec]).with_executor(
         SequentialNodeExecutor(map_executor=processes)
     )
     with pytest.raises(ValueError, match="bad item"):
-        pipeline.map({"x": [0, 1, 2]})
+        pipeline.map({"x": list(range(16))})  # 2 workers: chunks of 2, items 0 and 1 together
     errors = [e for e in rec.events if e[0] == "error"]
-    assert errors == [("error", "third_fails", "ValueError", 0)]
-    assert ("item_end", 0, 0) in rec.events
+    assert errors == [("error", "second_fails", "ValueError", 0)]
+    assert ("item_end", 0, 0) in rec.events  # ran in the failing chunk, before the failure
 
 
 def test_the_eager_executor_fires_the_same_node_events():

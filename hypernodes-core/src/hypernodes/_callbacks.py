@@ -183,6 +183,14 @@ class Dispatcher:
         if self._lock is None:
             self._lock = threading.Lock()
 
+    @property
+    def is_concurrent(self) -> bool:
+        return self._lock is not None
+
+    def targets(self, hook: str) -> list[Any]:
+        """The bound hook methods to call for ``hook`` (a live list: faulty ones leave it)."""
+        return self._targets[hook]
+
     def emit(self, hook: str, *args: Any) -> None:
         targets = self._targets[hook]
         if not targets:
@@ -193,17 +201,18 @@ class Dispatcher:
                 try:
                     method(*args)
                 except Exception as exc:
-                    self._switch_off(method, hook, exc)
+                    self.switch_off(method, exc)
             return
         with lock:
             for method in targets:
                 try:
                     method(*args)
                 except Exception as exc:
-                    self._switch_off(method, hook, exc)
+                    self.switch_off(method, exc)
 
-    def _switch_off(self, method: Any, hook: str, exc: Exception) -> None:
-        callback = method.__self__
+    def switch_off(self, method: Any, exc: Exception) -> None:
+        """Report a hook that raised, once, and stop calling its callback in this run."""
+        callback, hook = method.__self__, method.__name__
         for targets in self._targets.values():
             targets[:] = [m for m in targets if m.__self__ is not callback]
         warnings.warn(
@@ -249,6 +258,7 @@ class Recorder:
     __slots__ = ("events",)
 
     callbacks: tuple[PipelineCallback, ...] = ()
+    is_concurrent = True  # executors then go through emit(), which records
 
     def __init__(self) -> None:
         self.events: list[tuple[str, tuple[Any, ...], tuple[str, ...], tuple[int, ...]]] = []

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from .._callbacks import callback_context, report_error
+from .._callbacks import Dispatcher, callback_context, report_error
 from .._steps import execute, note
 from ._base import TaskExecutor
 
@@ -43,23 +43,60 @@ class SequentialNodeExecutor(TaskExecutor):
                         values[step.output] = step.func(*[values[p] for p in step.params])  # type: ignore[index]
                     else:
                         execute(step, values, ctx, hashes)
+            elif dispatch.is_concurrent:
+                self._run_observed(plan, values, ctx, hashes)
             else:
-                emit = dispatch.emit
+                # One thread: call the hooks directly, the cheapest way to observe.
+                dispatch = cast(Dispatcher, dispatch)  # a Recorder is always "concurrent"
                 cb = callback_context(ctx)
                 clock = time.perf_counter
+                starts = dispatch.targets("on_node_start")
+                ends = dispatch.targets("on_node_end")
                 for step in plan.steps:
                     if not step.simple:
                         execute(step, values, ctx, hashes)
                         continue
-                    emit("on_node_start", step.name, cb)
+                    name = step.name
+                    for hook in starts:
+                        try:
+                            hook(name, cb)
+                        except Exception as exc:
+                            dispatch.switch_off(hook, exc)
                     start = clock()
                     try:
                         values[step.output] = step.func(*[values[p] for p in step.params])  # type: ignore[index]
                     except BaseException as exc:
-                        report_error(ctx, step.name, exc)
+                        report_error(ctx, name, exc)
                         raise
-                    emit("on_node_end", step.name, clock() - start, cb)
+                    if ends:
+                        duration = clock() - start
+                        for hook in ends:
+                            try:
+                                hook(name, duration, cb)
+                            except Exception as exc:
+                                dispatch.switch_off(hook, exc)
         except Exception as exc:
             if step is not None:
                 note(exc, f"in node {step.name!r} of pipeline {ctx.path[-1]!r}")
             raise
+
+    @staticmethod
+    def _run_observed(
+        plan: Plan, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]
+    ) -> None:
+        """Node events around plain calls, delivered one at a time (threads are involved)."""
+        emit = ctx.dispatch.emit  # type: ignore[union-attr]
+        cb = callback_context(ctx)
+        clock = time.perf_counter
+        for step in plan.steps:
+            if not step.simple:
+                execute(step, values, ctx, hashes)
+                continue
+            emit("on_node_start", step.name, cb)
+            start = clock()
+            try:
+                values[step.output] = step.func(*[values[p] for p in step.params])  # type: ignore[index]
+            except BaseException as exc:
+                report_error(ctx, step.name, exc)
+                raise
+            emit("on_node_end", step.name, clock() - start, cb)
