@@ -5,7 +5,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from hypernodes import Node, Pipeline, node
+from hypernodes import DiskCache, MemoryCache, Node, Pipeline, node
 from hypernodes.executor import EagerNodeExecutor, SequentialNodeExecutor, process_pool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -82,3 +82,29 @@ def test_random_dags_agree_across_executors(executors, pipeline, i0, i1):
         assert pipeline.run(inputs) == expected_run, name
         if mapped_inputs:
             assert pipeline.map(mapped_inputs, map_over="i1") == expected_map, name
+    pipeline.with_executor(SequentialNodeExecutor())
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    pipeline=dags(),
+    i0=st.lists(st.integers(-50, 50), min_size=1, max_size=4),
+    i1=st.integers(-50, 50),
+)
+def test_random_dags_agree_with_and_without_a_cache(executors, tmp_path_factory, pipeline, i0, i1):
+    inputs = _inputs(pipeline, i0, i1)
+    expected = pipeline.with_executor(SequentialNodeExecutor()).with_cache(None).run(inputs)
+    caches = [MemoryCache(), DiskCache(tmp_path_factory.mktemp("dag-cache"))]
+    for cache in caches:
+        for name in ("sequential+threads", "sequential+processes"):
+            pipeline.with_cache(cache).with_executor(executors[name])
+            assert pipeline.run(inputs) == expected, (cache, name)  # cold
+            assert pipeline.run(inputs) == expected, (cache, name)  # warm
+            if "i1" in inputs:
+                mapped = {**inputs, "i1": [i1, i1 + 1]}
+                assert pipeline.map(mapped, map_over="i1") == pipeline.with_cache(None).map(
+                    mapped, map_over="i1"
+                ), (cache, name)
+    pipeline.with_cache(None).with_executor(SequentialNodeExecutor())

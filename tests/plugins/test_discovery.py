@@ -310,3 +310,38 @@ def _env(site: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERNODES_")}
     env["PYTHONPATH"] = str(site)
     return env
+
+
+def test_a_factory_that_fails_to_import_its_dependency_is_explained(site):
+    write_distribution(
+        site,
+        "lazy-plugin",
+        {"lazy": "lazy_plugin_module"},
+        {
+            "lazy_plugin_module": """
+from hypernodes import hookimpl
+
+@hookimpl
+def register_caches(register):
+    register("cloud", "lazy_impl:make_cache")
+""",
+            "lazy_impl": """
+def make_cache():
+    import cloud_storage_sdk  # imported when the cache is created
+""",
+        },
+    )
+    done = run_python(
+        site,
+        """
+from hypernodes import Pipeline
+try:
+    Pipeline([], cache="cloud")
+except Exception as exc:
+    print(type(exc).__name__, "|", exc, "|", type(exc.__cause__).__name__)
+""",
+    )
+    kind, message, cause = (part.strip() for part in done.stdout.split("|"))
+    assert kind == "PluginError"
+    assert "lazy-plugin is installed, but No module named 'cloud_storage_sdk'" in message
+    assert cause == "ModuleNotFoundError"

@@ -145,3 +145,29 @@ def test_the_plugin_uses_only_the_public_api():
         text = path.read_text()
         assert "hypernodes._" not in text, path
         assert "from hypernodes." not in text or "from hypernodes.telemetry" in text, path
+
+
+def test_a_broken_rich_install_is_explained_and_the_run_still_returns(tmp_path):
+    broken = tmp_path / "rich"
+    broken.mkdir()
+    (broken / "__init__.py").write_text("raise ImportError('rich is half-installed')\n")
+    code = (
+        "import warnings\n"
+        "from hypernodes import Pipeline, node\n"
+        "p = Pipeline([node(lambda x: x + 1, output_name='y')], callbacks=['progress'])\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    print(p.run({'x': 1}))\n"
+        "print([str(w.message) for w in caught])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**__import__("os").environ, "PYTHONPATH": str(tmp_path)},
+    )
+    result, messages = done.stdout.strip().splitlines()
+    assert result == "{'y': 2}"
+    assert "rich failed to import (rich is half-installed)" in messages
+    assert "pip install 'hypernodes[rich]'" in messages

@@ -92,16 +92,23 @@ class ProgressCallback(PipelineCallback):
     # -- the display ---------------------------------------------------------------
 
     def _start(self) -> Progress:
-        from rich.console import Console
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-        from rich.table import Column
+        try:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.table import Column
+        except ImportError as exc:
+            msg = (
+                f"hypernodes-rich is installed, but rich failed to import ({exc}). "
+                "Reinstall it with: pip install 'hypernodes[rich]'."
+            )
+            raise ImportError(msg) from exc
 
         self._stop()
         self._bars = {}
@@ -109,10 +116,9 @@ class ProgressCallback(PipelineCallback):
         # A log that is not a terminal (CI) gets no live updates, only a summary at the end.
         self._log_mode = not (console.is_terminal or console.is_jupyter)
         # Numbers never shrink; a narrow terminal shortens the node states instead.
-        fixed = Column(no_wrap=True)
         self._progress = Progress(
             TextColumn("{task.fields[label]}", table_column=Column(no_wrap=True)),
-            BarColumn(bar_width=20, table_column=fixed),
+            BarColumn(bar_width=20, table_column=Column(no_wrap=True)),
             MofNCompleteColumn(table_column=Column(no_wrap=True)),
             TimeElapsedColumn(table_column=Column(no_wrap=True)),
             TextColumn("eta", table_column=Column(no_wrap=True)),

@@ -227,8 +227,17 @@ class Registry:
         return factory
 
     def create(self, kind: str, name: str) -> Any:
-        """An instance for ``name``: the factory called with no arguments."""
-        return self.factory(kind, name)()
+        """An instance for ``name``: the factory called with no arguments.
+
+        A factory that fails to import what it needs is explained like a
+        module that fails to import: which distribution, and how to repair it.
+        """
+        factory = self.factory(kind, name)
+        try:
+            return factory()
+        except ImportError as exc:
+            plugin = self._entries[kind][name].plugin
+            raise PluginError(_import_failure(kind, name, plugin, str(exc))) from exc
 
     def _unknown_message(self, kind: str, name: str) -> str:
         available = list(self._entries[kind])
@@ -279,18 +288,22 @@ class Registry:
         return "\n".join(lines)
 
 
+def _import_failure(kind: str, name: str, plugin: PluginInfo, detail: str) -> str:
+    msg = (
+        f"The {kind} {name!r} from {plugin.distribution} is installed, but {detail}. "
+        "Reinstall it with its dependencies"
+    )
+    first_party = FIRST_PARTY[kind].get(name)
+    return msg + (f" (pip install 'hypernodes[{first_party[1]}]')." if first_party else ".")
+
+
 def _import_factory(path: str, kind: str, name: str, plugin: PluginInfo) -> Any:
     module_name, _, attribute = path.partition(":")
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        msg = (
-            f"The {kind} {name!r} from {plugin.distribution} is installed, but importing "
-            f"{module_name!r} failed: {exc}. Reinstall it with its dependencies"
-        )
-        first_party = FIRST_PARTY[kind].get(name)
-        msg += f" (pip install 'hypernodes[{first_party[1]}]')." if first_party else "."
-        raise PluginError(msg) from exc
+        detail = f"importing {module_name!r} failed: {exc}"
+        raise PluginError(_import_failure(kind, name, plugin, detail)) from exc
     try:
         return getattr(module, attribute)
     except AttributeError as exc:
