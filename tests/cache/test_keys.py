@@ -253,3 +253,38 @@ def test_code_hashes_are_memoised_per_code_object():
     memo = _code_hashes[module.f.__code__]
     function_fingerprint(module.f)
     assert _code_hashes[module.f.__code__] is memo
+
+
+def test_a_partial_counts_its_function_and_bound_arguments():
+    import functools
+
+    module = _module("def scale(x, factor):\n    return x * factor\n")
+    two = functools.partial(module.scale, factor=2)
+    assert function_fingerprint(two) == function_fingerprint(
+        functools.partial(module.scale, factor=2)
+    )
+    assert function_fingerprint(two) != function_fingerprint(
+        functools.partial(module.scale, factor=3)
+    )
+    exec("def scale(x, factor):\n    return x * factor + 1\n", module.__dict__)
+    assert function_fingerprint(two) != function_fingerprint(
+        functools.partial(module.scale, factor=2)
+    )
+
+
+def test_a_callable_object_counts_its_call_code_and_its_state():
+    module = _module(
+        "class Scaler:\n"
+        "    def __init__(self, factor):\n        self.factor = factor\n"
+        "    def __call__(self, x):\n        return x * self.factor\n"
+    )
+    first = function_fingerprint(module.Scaler(2))
+    assert function_fingerprint(module.Scaler(2)) == first
+    assert function_fingerprint(module.Scaler(3)) != first
+    exec(
+        "class Scaler:\n"
+        "    def __init__(self, factor):\n        self.factor = factor\n"
+        "    def __call__(self, x):\n        return x * self.factor - 1\n",
+        module.__dict__,
+    )
+    assert function_fingerprint(module.Scaler(2)) != first

@@ -5,7 +5,9 @@ The key of one node call is a BLAKE2b digest of:
 1. **The node's code** — bytecode, constants (nested functions and lambdas
    included, recursively), names and argument layout of its function. Line
    numbers are not included, so moving a function does not invalidate it; a
-   changed docstring does.
+   changed docstring does. A ``functools.partial`` counts as its function plus
+   its bound arguments; a callable object as its class's ``__call__`` plus the
+   object itself (by ``__cache_key__()`` or a pickle, else its type).
 2. **The helper functions it reaches**, transitively, when they live in the
    user's own modules: every global name the code uses that refers to a
    function (or a node, or a class whose methods are then covered the same
@@ -24,7 +26,8 @@ The key of one node call is a BLAKE2b digest of:
    frozensets too; dataclasses by type and fields; pydantic models by type and
    ``model_dump()``; NumPy arrays by dtype, shape and bytes; pandas objects by
    content (``hash_pandas_object``), index, columns and dtypes; objects with
-   ``__cache_key__()`` by that key; anything else by a pickle of it. An input
+   ``__cache_key__()`` by that key; anything else by a pickle of it (or, when
+   it cannot be pickled, by its type and attributes). An input
    produced by another cached node is identified by that node's key (its
    value is not hashed again); an input produced by an uncached node is
    hashed by value.
@@ -42,6 +45,7 @@ time, a seed), or opt out with ``@node(cache=False)``.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import pickle
 import sys
@@ -142,7 +146,7 @@ def _feed(h: Any, value: Any, depth: int) -> None:
         h.update(b"sub:" + _qualname(kind).encode() + b":")
         _feed(h, _plain(value), depth + 1)
         return
-    _feed_pickle(h, value)
+    _feed_pickle(h, value, depth)
 
 
 def _plain(value: Any) -> Any:
@@ -183,10 +187,15 @@ def _feed_pandas(h: Any, value: Any, kind: type) -> None:
     _feed_pickle(h, value)
 
 
-def _feed_pickle(h: Any, value: Any) -> None:
+def _feed_pickle(h: Any, value: Any, depth: int = 0) -> None:
     try:
         data = pickle.dumps(value, protocol=4)
     except Exception as exc:
+        state = getattr(value, "__dict__", None)
+        if isinstance(state, dict):  # e.g. a class defined in a notebook cell: its attributes
+            h.update(b"object:" + _qualname(type(value)).encode() + b":")
+            _feed(h, state, depth + 1)
+            return
         raise UnhashableInput(value, f"it cannot be pickled ({exc})") from exc
     h.update(b"pickle:%d:" % len(data))
     h.update(data)
@@ -276,8 +285,8 @@ def _feed_function(h: Any, func: Any, seen: set[int]) -> None:
         return
     seen.add(id(func))
     code = getattr(func, "__code__", None)
-    if code is None:  # a callable object or a builtin
-        _feed_reached(h, func, seen)
+    if code is None:
+        _feed_callable(h, func, seen)
         return
     digest, names = _code_hash(code)
     h.update(digest.encode())
@@ -304,6 +313,30 @@ def _feed_function(h: Any, func: Any, seen: set[int]) -> None:
             h.update(value_token(default).encode())
         except UnhashableInput:
             h.update(b"type:" + _qualname(type(default)).encode())
+
+
+def _feed_callable(h: Any, func: Any, seen: set[int]) -> None:
+    """A callable without code of its own: a partial, a callable object, a builtin."""
+    if isinstance(func, functools.partial):
+        h.update(b"partial:")
+        _feed_function(h, func.func, seen)
+        _feed_settings(h, (func.args, func.keywords))
+        return
+    call = getattr(type(func), "__call__", None)
+    if isinstance(call, types.FunctionType):  # an instance of a class with __call__
+        h.update(b"callable:" + _qualname(type(func)).encode())
+        _feed_function(h, call, seen)
+        _feed_settings(h, func)
+        return
+    _feed_reached(h, func, seen)
+
+
+def _feed_settings(h: Any, value: Any) -> None:
+    """The state a partial or a callable object carries: by value when it can be hashed."""
+    try:
+        h.update(value_token(value).encode())
+    except UnhashableInput:
+        h.update(b"type:" + _qualname(type(value)).encode())
 
 
 def _feed_module_attributes(
