@@ -322,7 +322,7 @@ def _feed_callable(h: Any, func: Any, seen: set[int]) -> None:
         _feed_function(h, func.func, seen)
         _feed_settings(h, (func.args, func.keywords))
         return
-    call = getattr(type(func), "__call__", None)
+    call = getattr(type(func), "__call__", None)  # noqa: B004 - the method, not callability
     if isinstance(call, types.FunctionType):  # an instance of a class with __call__
         h.update(b"callable:" + _qualname(type(func)).encode())
         _feed_function(h, call, seen)
