@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import pickle
 import threading
 import time
 import weakref
@@ -91,9 +90,13 @@ class DiskCache(Cache):
             data = self._open().get(key, default=None, retry=True)
             if data is None:
                 return False, None
+        import pickle  # deferred, like the diskcache import: not paid by `import hypernodes`
+
         return True, pickle.loads(data)
 
     def put(self, key: str, value: Any) -> None:
+        import pickle
+
         data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         with self._lock:
             if not self._pending:
