@@ -412,3 +412,30 @@ def test_lambdas_travel_to_process_pools_as_inputs_and_outputs(processes):
     out = pipeline.map({"k": [1, 2, 3], "fn": lambda v: v * 10}, map_over="k")
     assert out["applied"] == [20, 30, 40]
     assert [f(0) for f in out["adder"]] == [1, 2, 3]
+
+
+def test_a_large_shared_input_travels_once_per_map_not_once_per_chunk(processes, monkeypatch):
+    sizes = []
+    real_dumps = cloudpickle.dumps
+
+    def spy(obj, *args, **kwargs):
+        data = real_dumps(obj, *args, **kwargs)
+        sizes.append(len(data))
+        return data
+
+    monkeypatch.setattr(cloudpickle, "dumps", spy)
+
+    @node(output_name="y")
+    def look_up(table, x):
+        return table[x]
+
+    table = list(range(200_000))  # about 1 MB pickled
+    pool = CountingPool(processes)
+    out = (
+        Pipeline([look_up])
+        .with_executor(SequentialNodeExecutor(map_executor=pool))
+        .map({"table": table, "x": list(range(40))}, map_over="x")
+    )
+    assert out["y"] == list(range(40))
+    assert pool.submits == 8  # 40 items, 2 workers: chunks of 5
+    assert sum(1 for size in sizes if size > 500_000) == 1

@@ -137,7 +137,7 @@ class TaskExecutor(ExecutorStrategy):
             if pool is None or len(items) < 2:
                 result = self.map_here(plan, items, ctx)
             else:
-                rows = map_in_pool(self, pipeline, plan, output_name, list(items), ctx, pool)
+                rows = map_in_pool(self, pipeline, plan, output_name, items, ctx, pool)
                 columns = zip(*rows, strict=True)
                 result = {
                     name: list(column) for name, column in zip(plan.outputs, columns, strict=True)

@@ -6,8 +6,9 @@ Two paths, chosen by where the pool runs its work:
   pull item indices from a shared counter, so there is one submit per worker,
   not per item, and no item waits behind a slow one.
 - **Elsewhere** (process pools, loky, Dask, anything else): the pipeline, the
-  executor and the run configuration are serialised with cloudpickle ONCE per
-  map; items travel in chunks sized so every worker is busy
+  executor, the run configuration and the inputs shared by every item are
+  serialised with cloudpickle ONCE per map; the mapped values travel in chunks
+  sized so every worker is busy
   (``ceil(n / (4 * workers))``, at most 256), and each worker unpickles the
   payload once per map, not per chunk.
 
@@ -42,6 +43,7 @@ from ..errors import WorkerLostError
 
 if TYPE_CHECKING:
     from .._config import Config
+    from .._maps import MapItems
     from .._pipeline import Pipeline
     from .._plan import Plan
     from ._base import TaskExecutor
@@ -70,13 +72,13 @@ def map_in_pool(
     pipeline: Pipeline,
     plan: Plan,
     output_key: tuple[str, ...] | None,
-    items: list[dict[str, Any]],
+    items: MapItems,
     ctx: RunContext,
     pool: Executor,
 ) -> list[tuple[Any, ...]]:
     """Run every item in ``pool``; return each item's output values, in order."""
     if isinstance(pool, ThreadPoolExecutor):
-        return _map_in_threads(strategy, plan, items, ctx, pool)
+        return _map_in_threads(strategy, plan, list(items), ctx, pool)
     return _map_out_of_process(strategy, pipeline, output_key, items, ctx, pool)
 
 
@@ -143,7 +145,7 @@ def _map_out_of_process(
     strategy: TaskExecutor,
     pipeline: Pipeline,
     output_key: tuple[str, ...] | None,
-    items: list[dict[str, Any]],
+    items: MapItems,
     ctx: RunContext,
     pool: Executor,
 ) -> list[tuple[Any, ...]]:
@@ -163,14 +165,17 @@ def _map_out_of_process(
             ctx.path,
             ctx.item_path,
             record,
+            items.shared,  # inputs shared by every item travel once, not once per chunk
+            items.names,
         )
     )
+    rows = list(items.rows())
     token = uuid.uuid4().hex
-    count = len(items)
+    count = len(rows)
     size = max(1, min(MAX_CHUNK, -(-count // (4 * worker_count(pool)))))
     chunks = {
         pool.submit(
-            _run_chunk, token, payload, start, cloudpickle.dumps(items[start : start + size])
+            _run_chunk, token, payload, start, cloudpickle.dumps(rows[start : start + size])
         ): start
         for start in range(0, count, size)
     }
@@ -243,7 +248,7 @@ def _run_chunk(token: str, payload: bytes, start: int, chunk: bytes) -> bytes:
     """
     import cloudpickle
 
-    items: list[dict[str, Any]] = cloudpickle.loads(chunk)
+    rows: list[tuple[Any, ...]] = cloudpickle.loads(chunk)
     with _payload_lock:
         unpacked = _payloads.get(token)
         if unpacked is None:
@@ -251,15 +256,17 @@ def _run_chunk(token: str, payload: bytes, start: int, chunk: bytes) -> bytes:
             if len(_payloads) >= 4:
                 _payloads.pop(next(iter(_payloads)))
             _payloads[token] = unpacked
-    strategy, pipeline, output_key, config, path, item_path, record = unpacked
+    strategy, pipeline, output_key, config, path, item_path, record, shared, names = unpacked
     plan = pipeline.plan(output_key)
     outputs = plan.outputs
     results = []
     recorder = Recorder() if record else None
     chunk_ctx = RunContext(config, recorder, path, item_path=item_path, in_worker=True)
     try:
-        for offset, values in enumerate(items):
+        for offset, row in enumerate(rows):
             index = start + offset
+            values = shared.copy()
+            values.update(zip(names, row, strict=True))
             try:
                 run_item(strategy.run_plan, plan, values, chunk_ctx.for_item(index, in_worker=True))
             except Exception as exc:
