@@ -129,3 +129,16 @@ def test_wrong_number_of_returned_values_names_the_node():
 
     with pytest.raises(OutputCountError, match=r"'pair' declares 2 outputs .* returned 3 values"):
         Pipeline([pair]).run({"x": 1})
+
+
+def test_a_lambda_node_is_named_after_its_output():
+    doubled = node(lambda x: 2 * x, output_name="doubled")
+    assert doubled.name == "doubled"
+    assert Pipeline([doubled, node(lambda doubled: doubled + 1, output_name="y")]).run(
+        {"x": 1}
+    ) == {"doubled": 2, "y": 3}
+
+
+def test_a_lambda_without_output_name_says_how_to_name_it():
+    with pytest.raises(PipelineDefinitionError, match="output_name='y'"):
+        node(lambda x: x)

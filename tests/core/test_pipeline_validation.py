@@ -6,7 +6,12 @@ import itertools
 
 import pytest
 from hypernodes import Pipeline, node
-from hypernodes.errors import CycleError, DuplicateOutputError, NotANodeError
+from hypernodes.errors import (
+    CycleError,
+    DuplicateOutputError,
+    NotANodeError,
+    PipelineDefinitionError,
+)
 
 
 def test_two_producers_of_one_output_name_both():
@@ -94,3 +99,15 @@ def test_input_and_output_names_are_reported_in_order():
     pipeline = Pipeline([second, first])
     assert pipeline.output_names == ("a", "b")
     assert set(pipeline.input_names) == {"x", "extra"}
+
+
+def test_two_nodes_with_one_name_are_refused_with_how_to_rename():
+    def make(output):
+        def process(x):
+            return x
+
+        return node(process, output_name=output)
+
+    with pytest.raises(PipelineDefinitionError, match="named 'process'.*name=") as info:
+        Pipeline([make("a"), make("b")])
+    assert "('a',)" in str(info.value)

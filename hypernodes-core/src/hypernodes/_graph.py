@@ -9,7 +9,7 @@ from __future__ import annotations
 import graphlib
 from typing import TYPE_CHECKING, TypeAlias
 
-from .errors import CycleError, DuplicateOutputError
+from .errors import CycleError, DuplicateOutputError, PipelineDefinitionError
 
 if TYPE_CHECKING:
     from ._node import Node
@@ -27,6 +27,16 @@ class Graph:
 
     def __init__(self, nodes: tuple[AnyNode, ...]) -> None:
         self.nodes = nodes
+        names: dict[str, AnyNode] = {}
+        for n in nodes:
+            if n.name in names:
+                msg = (
+                    f"Two nodes of one pipeline are named {n.name!r} (producing "
+                    f"{names[n.name].output_names!r} and {n.output_names!r}). Names identify "
+                    "nodes in errors, callbacks and traces: pass name=... to node() or as_node()."
+                )
+                raise PipelineDefinitionError(msg)
+            names[n.name] = n
         self.producer: dict[str, AnyNode] = {}
         for n in nodes:
             for out in n.output_names:

@@ -41,11 +41,19 @@ class Node:
         self.func: Callable[..., Any] = func
         self.name: str = name or getattr(func, "__name__", None) or type(func).__name__
         if output_name is None:
+            if not self.name.isidentifier():
+                msg = (
+                    f"node() cannot name the output of {self.name}: give it one, "
+                    "e.g. node(lambda x: x + 1, output_name='y')."
+                )
+                raise PipelineDefinitionError(msg)
             output_name = self.name
         self.output_name: str | tuple[str, ...] = _check_output_name(output_name, self.name)
         self.output_names: tuple[str, ...] = (
             self.output_name if isinstance(self.output_name, tuple) else (self.output_name,)
         )
+        if name is None and not self.name.isidentifier():  # a lambda: named by its output
+            self.name = "_".join(self.output_names)
         self.cache = bool(cache)
         self.is_async = _is_coroutine_function(func)
         self.parameters, self.defaults, self.keyword_only = _read_signature(func, self.name)
