@@ -439,3 +439,32 @@ def test_a_large_shared_input_travels_once_per_map_not_once_per_chunk(processes,
     assert out["y"] == list(range(40))
     assert pool.submits == 8  # 40 items, 2 workers: chunks of 5
     assert sum(1 for size in sizes if size > 500_000) == 1
+
+
+@pytest.mark.parametrize("observed", [False, True])
+def test_eager_awaits_more_async_nodes_at_once_than_it_has_threads(observed):
+    from hypernodes import MemoryCache, PipelineCallback
+
+    count = 12
+    started: list[int] = []
+    state: dict[str, asyncio.Event] = {}
+
+    def make(i: int):
+        async def wait_for_all(x):
+            started.append(i)
+            gate = state.setdefault("gate", asyncio.Event())
+            if len(started) == count:
+                gate.set()
+            await asyncio.wait_for(gate.wait(), 10)
+            return x + i
+
+        return node(wait_for_all, output_name=f"y{i}", name=f"n{i}")
+
+    class Quiet(PipelineCallback):
+        def on_node_end(self, node, duration, ctx):
+            pass
+
+    pipeline = Pipeline([make(i) for i in range(count)], executor=EagerNodeExecutor(max_threads=2))
+    if observed:
+        pipeline.with_cache(MemoryCache()).with_callbacks([Quiet()])
+    assert pipeline.run({"x": 0}) == {f"y{i}": i for i in range(count)}

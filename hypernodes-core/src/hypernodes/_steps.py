@@ -21,7 +21,17 @@ if TYPE_CHECKING:
     from ._context import RunContext
     from ._plan import Plan, Step
 
-__all__ = ["args_of", "execute", "note", "run_item", "run_step", "store"]
+__all__ = [
+    "args_of",
+    "execute",
+    "execute_async",
+    "lookup",
+    "note",
+    "remember",
+    "run_item",
+    "run_step",
+    "store",
+]
 
 
 def args_of(step: Step, values: dict[str, Any]) -> list[Any]:
@@ -67,30 +77,72 @@ def execute(step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[st
     ``hashes`` holds the cache identity of values already known in this run:
     an output of a cached node is identified by that node's key.
     """
-    caching = ctx.caching
-    key = None if caching is None or step.nested else caching.key(step, values, hashes)
-    if key is not None:
-        assert caching is not None
-        try:
-            hit, value = caching.cache.get(key)
-        except Exception as exc:
-            hit, value = caching.unreadable(step, key, exc)
-        if hit:
-            store(step, values, value)
-            if ctx.dispatch is not None:
-                ctx.dispatch.emit("on_node_cached", step.name, callback_context(ctx))
-            for name in step.outputs:
-                hashes[name] = key + name
-            return
+    hit, key = lookup(step, values, ctx, hashes)
+    if hit:
+        return
     _observed_call(step, values, ctx)
+    remember(step, values, ctx, hashes, key)
+
+
+async def execute_async(
+    step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]
+) -> None:
+    """:func:`execute` for an ``async def`` node, awaited on the running event loop."""
+    hit, key = lookup(step, values, ctx, hashes)
+    if hit:
+        return
+    dispatch = ctx.dispatch
+    if dispatch is not None:
+        cb = callback_context(ctx)
+        dispatch.emit("on_node_start", step.name, cb)
+    start = time.perf_counter()
+    try:
+        store(step, values, await step.func(*args_of(step, values)))
+    except BaseException as exc:
+        report_error(ctx, step.name, exc)
+        raise
+    if dispatch is not None:
+        dispatch.emit("on_node_end", step.name, time.perf_counter() - start, cb)
+    remember(step, values, ctx, hashes, key)
+
+
+def lookup(
+    step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]
+) -> tuple[bool, str | None]:
+    """Serve the step from the cache if it can: ``(hit, key)``; ``key`` is ``None`` when
+    the call is not to be cached."""
+    caching = ctx.caching
+    if caching is None or step.nested:
+        return False, None
+    key = caching.key(step, values, hashes)
+    if key is None:
+        return False, None
+    try:
+        hit, value = caching.cache.get(key)
+    except Exception as exc:
+        hit, value = caching.unreadable(step, key, exc)
+    if not hit:
+        return False, key
+    store(step, values, value)
+    if ctx.dispatch is not None:
+        ctx.dispatch.emit("on_node_cached", step.name, callback_context(ctx))
+    for name in step.outputs:
+        hashes[name] = key + name
+    return True, key
+
+
+def remember(
+    step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str], key: str | None
+) -> None:
+    """After a computed call: count it, store it in the cache, note its outputs' identity."""
     if ctx.item_stats is not None:
         ctx.item_stats[0] += 1
     if key is None:
         for name in step.outputs:  # hashed by value if a later node needs them
             hashes.pop(name, None)
         return
-    assert caching is not None
-    caching.store(
+    assert ctx.caching is not None
+    ctx.caching.store(
         step, key, values[step.output] if step.output else tuple(values[n] for n in step.outputs)
     )
     for name in step.outputs:

@@ -8,7 +8,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from .._async import run_coroutine
-from .._steps import args_of, execute, note, store
+from .._steps import execute, execute_async, note
 from ._base import TaskExecutor
 from ._sequential import SequentialNodeExecutor
 
@@ -75,15 +75,14 @@ class EagerNodeExecutor(TaskExecutor):
         label = ctx.path[-1]
         tasks: list[asyncio.Task[None]] = []
         hashes: dict[str, str] = {}
-        plain = ctx.caching is None and ctx.dispatch is None
 
         async def run(index: int, step: Step) -> None:
             deps = plan.dependencies[index]
             if deps:
                 await asyncio.gather(*[tasks[i] for i in deps])
             try:
-                if step.is_async and plain:
-                    store(step, values, await step.func(*args_of(step, values)))
+                if step.is_async:  # awaited here: many can wait at once, threads or not
+                    await execute_async(step, values, ctx, hashes)
                 elif step.nested:
                     await _in_own_thread(loop, execute, step, values, ctx, hashes)
                 else:
