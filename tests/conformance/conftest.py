@@ -7,7 +7,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from hypernodes import MemoryCache, set_default_config
 from hypernodes.executor import EagerNodeExecutor, SequentialNodeExecutor, process_pool
+
+from tests.core.test_callbacks import Recording
 
 CONFIGURATIONS = [
     "sequential",
@@ -16,6 +19,8 @@ CONFIGURATIONS = [
     "sequential+processes",
     "eager+threads",
     "sequential+dask",
+    "sequential+cache+callbacks",
+    "eager+threads+cache+callbacks",
 ]
 
 
@@ -63,5 +68,13 @@ def make_executor(request: pytest.FixtureRequest) -> Callable[[], Any]:
     if name == "eager+threads":
         pool = request.getfixturevalue("thread_pool")
         return lambda: EagerNodeExecutor(map_executor=pool)
+    if name.endswith("+cache+callbacks"):
+        # The cases set neither, so the global default reaches every pipeline (and is
+        # reset after each test by the autouse fixture in tests/conftest.py).
+        set_default_config(cache=MemoryCache(), callbacks=[Recording()])
+        if name.startswith("eager"):
+            pool = request.getfixturevalue("thread_pool")
+            return lambda: EagerNodeExecutor(map_executor=pool)
+        return SequentialNodeExecutor
     pool = request.getfixturevalue("dask_executor")
     return lambda: SequentialNodeExecutor(map_executor=pool)

@@ -9,6 +9,7 @@ from hypernodes.testing import CASES, Case, check_case
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_every_executor_gives_the_sequential_result(case: Case, make_executor) -> None:
     check_case(case, make_executor())
+    check_case(case, make_executor())  # again: with a cache configured, served from it
 
 
 def test_the_expected_results_are_what_the_sequential_executor_gives() -> None:
