@@ -288,3 +288,32 @@ def test_a_callable_object_counts_its_call_code_and_its_state():
         module.__dict__,
     )
     assert function_fingerprint(module.Scaler(2)) != first
+
+
+def test_a_bound_method_counts_its_object():
+    module = _module(
+        "class Model:\n"
+        "    def __init__(self, bias):\n        self.bias = bias\n"
+        "    def predict(self, x):\n        return x + self.bias\n"
+    )
+    assert function_fingerprint(module.Model(1).predict) == function_fingerprint(
+        module.Model(1).predict
+    )
+    assert function_fingerprint(module.Model(1).predict) != function_fingerprint(
+        module.Model(2).predict
+    )
+
+
+def test_a_global_settings_object_counts_by_value_and_a_heavy_object_by_type():
+    module = _module(
+        "class Settings:\n    def __init__(self, lr, name):\n        self.lr = lr\n        self.name = name\n"
+        "class Model:\n    def __init__(self, weights):\n        self.weights = weights\n"
+        "def f(x):\n    return MODEL.weights[0] * SETTINGS.lr + x\n"
+    )
+    module.SETTINGS = module.Settings(0.1, "a")
+    module.MODEL = module.Model([1.0] * 1000)
+    before = function_fingerprint(module.f)
+    module.MODEL = module.Model([2.0] * 1000)  # by type only: never pickled for a key
+    assert function_fingerprint(module.f) == before
+    module.SETTINGS = module.Settings(0.2, "a")
+    assert function_fingerprint(module.f) != before

@@ -6,8 +6,9 @@ The key of one node call is a BLAKE2b digest of:
    included, recursively), names and argument layout of its function. Line
    numbers are not included, so moving a function does not invalidate it; a
    changed docstring does. A ``functools.partial`` counts as its function plus
-   its bound arguments; a callable object as its class's ``__call__`` plus the
-   object itself (by ``__cache_key__()`` or a pickle, else its type).
+   its bound arguments; a bound method as its function plus its object; a
+   callable object as its class's ``__call__`` plus the object itself (the
+   arguments and objects by the rules for globals below).
 2. **The helper functions it reaches**, transitively, when they live in the
    user's own modules: every global name the code uses that refers to a
    function (or a node, or a class whose methods are then covered the same
@@ -17,9 +18,11 @@ The key of one node call is a BLAKE2b digest of:
 3. **The globals and closure values it reaches**, read at every run:
    functions by code (as above); constants — ``None``, ``bool``, ``int``,
    ``float``, ``str``, ``bytes`` and tuples / frozensets of them — by value;
-   objects defining ``__cache_key__()`` by that key; modules by name; any
-   other object by its type only, so a node appending to a log list in its
-   closure still hits.
+   objects defining ``__cache_key__()`` by that key; modules by name; objects
+   whose attributes are all constants (settings objects, frozen dataclasses of
+   numbers and strings) by their type and attributes; any other object by its
+   type only, so a node appending to a log list in its closure still hits and
+   a large model is never pickled to compute a key.
 4. **Its defaults**, by value, when an input is left out and the default is used.
 5. **Its inputs**, by type and value: ``1``, ``"1"``, ``1.0`` and ``True``
    differ; ``[1]`` and ``(1,)`` differ; dicts are order-insensitive; sets and
@@ -284,6 +287,11 @@ def _feed_function(h: Any, func: Any, seen: set[int]) -> None:
         h.update(b"recursion")
         return
     seen.add(id(func))
+    if isinstance(func, types.MethodType):  # a bound method: its function and its object
+        h.update(b"method:")
+        _feed_function(h, func.__func__, seen)
+        _feed_settings(h, func.__self__, seen)
+        return
     code = getattr(func, "__code__", None)
     if code is None:
         _feed_callable(h, func, seen)
@@ -320,23 +328,29 @@ def _feed_callable(h: Any, func: Any, seen: set[int]) -> None:
     if isinstance(func, functools.partial):
         h.update(b"partial:")
         _feed_function(h, func.func, seen)
-        _feed_settings(h, (func.args, func.keywords))
+        _feed_settings(h, func.args, seen)
+        _feed_settings(h, func.keywords, seen)
         return
     call = getattr(type(func), "__call__", None)  # noqa: B004 - the method, not callability
     if isinstance(call, types.FunctionType):  # an instance of a class with __call__
         h.update(b"callable:" + _qualname(type(func)).encode())
         _feed_function(h, call, seen)
-        _feed_settings(h, func)
+        _feed_settings(h, func, seen)
         return
     _feed_reached(h, func, seen)
 
 
-def _feed_settings(h: Any, value: Any) -> None:
-    """The state a partial or a callable object carries: by value when it can be hashed."""
-    try:
-        h.update(value_token(value).encode())
-    except UnhashableInput:
-        h.update(b"type:" + _qualname(type(value)).encode())
+def _feed_settings(h: Any, value: Any, seen: set[int]) -> None:
+    """The state a partial or a callable object carries, by the rules for globals."""
+    if isinstance(value, tuple | list):
+        for item in value:
+            _feed_reached(h, item, seen)
+    elif isinstance(value, dict):
+        for key in sorted(value):
+            h.update(b"|k:" + str(key).encode() + b"=")
+            _feed_reached(h, value[key], seen)
+    else:
+        _feed_reached(h, value, seen)
 
 
 def _feed_module_attributes(
@@ -364,7 +378,7 @@ def _feed_reached(h: Any, value: Any, seen: set[int]) -> None:
             h.update(b"fn:" + f"{value.__module__}.{value.__qualname__}".encode())
         return
     if isinstance(value, types.MethodType):
-        _feed_reached(h, value.__func__, seen)
+        _feed_function(h, value, seen)
         return
     if isinstance(value, types.BuiltinFunctionType):
         h.update(b"builtin:" + f"{value.__module__}.{value.__qualname__}".encode())
@@ -390,7 +404,16 @@ def _feed_reached(h: Any, value: Any, seen: set[int]) -> None:
         except UnhashableInput:
             h.update(b"unhashable")
         return
+    state = getattr(value, "__dict__", None)
+    if type(state) is dict and state and all(_is_constant(v) for v in state.values()):
+        # A settings object (every attribute a constant): by value, cheaply.
+        h.update(b"settings:" + _qualname(type(value)).encode() + value_token(state).encode())
+        return
     h.update(b"type:" + _qualname(type(value)).encode())
+
+
+def _is_constant(value: Any) -> bool:
+    return isinstance(value, _CONSTANT_TYPES) or _is_constant_collection(value)
 
 
 def _is_constant_collection(value: Any) -> bool:
