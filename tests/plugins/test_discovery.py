@@ -287,21 +287,27 @@ def register_backends(register):
             "heavy_impl": "import not_installed_gpu_sdk\n",
         },
     )
+    kind, message, cause = _configuration_error(site, 'backend="gpu"')
+    assert kind == "PluginError"
+    assert "heavy-plugin" in message
+    assert "not_installed_gpu_sdk" in message
+    assert cause == "ModuleNotFoundError"
+
+
+def _configuration_error(site: Path, setting: str) -> tuple[str, str, str]:
+    """(exception type, message, type of its cause) of ``Pipeline([], <setting>)``."""
     done = run_python(
         site,
-        """
+        f"""
 from hypernodes import Pipeline
 try:
-    Pipeline([], backend="gpu")
+    Pipeline([], {setting})
 except Exception as exc:
     print(type(exc).__name__, "|", exc, "|", type(exc.__cause__).__name__)
 """,
     )
     kind, message, cause = (part.strip() for part in done.stdout.split("|"))
-    assert kind == "PluginError"
-    assert "heavy-plugin" in message
-    assert "not_installed_gpu_sdk" in message
-    assert cause == "ModuleNotFoundError"
+    return kind, message, cause
 
 
 def _env(site: Path) -> dict[str, str]:
@@ -331,17 +337,7 @@ def make_cache():
 """,
         },
     )
-    done = run_python(
-        site,
-        """
-from hypernodes import Pipeline
-try:
-    Pipeline([], cache="cloud")
-except Exception as exc:
-    print(type(exc).__name__, "|", exc, "|", type(exc.__cause__).__name__)
-""",
-    )
-    kind, message, cause = (part.strip() for part in done.stdout.split("|"))
+    kind, message, cause = _configuration_error(site, 'cache="cloud"')
     assert kind == "PluginError"
     assert "lazy-plugin is installed, but No module named 'cloud_storage_sdk'" in message
     assert cause == "ModuleNotFoundError"
