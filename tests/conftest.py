@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import Executor
 
 import pytest
 
@@ -20,3 +21,30 @@ def _default_config() -> Iterator[None]:
     reset_default_config()
     yield
     reset_default_config()
+
+
+@pytest.fixture(scope="session")
+def processes() -> Iterator[Executor]:
+    """One spawned 2-process pool for the whole session (starting one costs about a second).
+
+    A test that breaks its pool (a worker that dies) makes its own.
+    """
+    from hypernodes.executor import process_pool
+
+    pool = process_pool(2)
+    yield pool
+    pool.shutdown(cancel_futures=True)
+
+
+@pytest.fixture(scope="session")
+def dask_executor() -> Iterator[Executor]:
+    """A Dask cluster in this process (threads as workers): fast, and still the real
+    distributed client path (work serialised and submitted as Dask futures)."""
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+    )
+    client = distributed.Client(cluster)
+    yield client.get_executor()
+    client.close()
+    cluster.close()

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from hypernodes import DiskCache, MemoryCache, Pipeline, node
-from hypernodes.executor import EagerNodeExecutor, SequentialNodeExecutor, process_pool
+from hypernodes.executor import EagerNodeExecutor, SequentialNodeExecutor
 
 
 @pytest.fixture
@@ -194,7 +194,7 @@ def test_eager_and_thread_pools_share_the_cache(chain, calls, cache):
     assert calls == []
 
 
-def test_a_disk_cache_is_shared_by_process_pool_workers(tmp_path):
+def test_a_disk_cache_is_shared_by_process_pool_workers(tmp_path, processes):
     log = tmp_path / "calls.txt"
 
     @node(output_name="y")
@@ -203,15 +203,11 @@ def test_a_disk_cache_is_shared_by_process_pool_workers(tmp_path):
             f.write(f"{x}\n")
         return x * x
 
-    pool = process_pool(2)
-    try:
-        pipeline = Pipeline([work], cache=DiskCache(tmp_path / "c")).with_executor(
-            SequentialNodeExecutor(map_executor=pool)
-        )
-        assert pipeline.map({"x": list(range(10))})["y"] == [x * x for x in range(10)]
-        assert pipeline.map({"x": list(range(12))})["y"] == [x * x for x in range(12)]
-    finally:
-        pool.shutdown()
+    pipeline = Pipeline([work], cache=DiskCache(tmp_path / "c")).with_executor(
+        SequentialNodeExecutor(map_executor=processes)
+    )
+    assert pipeline.map({"x": list(range(10))})["y"] == [x * x for x in range(10)]
+    assert pipeline.map({"x": list(range(12))})["y"] == [x * x for x in range(12)]
     assert sorted(int(v) for v in log.read_text().split()) == list(range(12))
 
 

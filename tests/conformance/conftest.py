@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from hypernodes import MemoryCache, set_default_config
-from hypernodes.executor import EagerNodeExecutor, SequentialNodeExecutor, process_pool
+from hypernodes.executor import EagerNodeExecutor, SequentialNodeExecutor
 
 from tests.core.test_callbacks import Recording
 
@@ -30,27 +30,6 @@ def thread_pool() -> Iterator[ThreadPoolExecutor]:
         yield pool
 
 
-@pytest.fixture(scope="session")
-def process_pool_2() -> Iterator[Any]:
-    pool = process_pool(2)
-    yield pool
-    pool.shutdown(cancel_futures=True)
-
-
-@pytest.fixture(scope="session")
-def dask_executor() -> Iterator[Any]:
-    """A Dask cluster in this process (threads as workers): fast, and still the real
-    distributed client path (work serialised and submitted as Dask futures)."""
-    distributed = pytest.importorskip("distributed")
-    cluster = distributed.LocalCluster(
-        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
-    )
-    client = distributed.Client(cluster)
-    yield client.get_executor()
-    client.close()
-    cluster.close()
-
-
 @pytest.fixture(params=CONFIGURATIONS)
 def make_executor(request: pytest.FixtureRequest) -> Callable[[], Any]:
     """A factory of the executor configuration under test."""
@@ -63,7 +42,7 @@ def make_executor(request: pytest.FixtureRequest) -> Callable[[], Any]:
         pool = request.getfixturevalue("thread_pool")
         return lambda: SequentialNodeExecutor(map_executor=pool)
     if name == "sequential+processes":
-        pool = request.getfixturevalue("process_pool_2")
+        pool = request.getfixturevalue("processes")
         return lambda: SequentialNodeExecutor(map_executor=pool)
     if name == "eager+threads":
         pool = request.getfixturevalue("thread_pool")

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from hypernodes import DiskCache, MemoryCache, Node, Pipeline, node
-from hypernodes.executor import EagerNodeExecutor, SequentialNodeExecutor, process_pool
+from hypernodes.executor import EagerNodeExecutor, SequentialNodeExecutor
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -51,9 +51,8 @@ def _inputs(pipeline: Pipeline, i0: list[int], i1: int) -> dict[str, object]:
 
 
 @pytest.fixture(scope="module")
-def executors():
+def executors(processes):
     threads = ThreadPoolExecutor(3)
-    processes = process_pool(2)
     yield {
         "eager": EagerNodeExecutor(),
         "sequential+threads": SequentialNodeExecutor(map_executor=threads),
@@ -61,7 +60,6 @@ def executors():
         "sequential+processes": SequentialNodeExecutor(map_executor=processes),
     }
     threads.shutdown()
-    processes.shutdown()
 
 
 @settings(

@@ -11,7 +11,7 @@ import cloudpickle
 import pytest
 from hypernodes import CallbackContext, MemoryCache, Pipeline, PipelineCallback, node
 from hypernodes.errors import CallbackWarning, ZipLengthError
-from hypernodes.executor import EagerNodeExecutor, SequentialNodeExecutor, process_pool
+from hypernodes.executor import EagerNodeExecutor, SequentialNodeExecutor
 
 
 class Recording(PipelineCallback):
@@ -308,13 +308,6 @@ def test_thread_pool_items_deliver_their_events_from_the_worker_threads():
     assert len(rec.threads) > 1
 
 
-@pytest.fixture(scope="module")
-def processes():
-    pool = process_pool(2)
-    yield pool
-    pool.shutdown()
-
-
 def test_process_pool_items_deliver_their_events_with_real_durations(processes):
     durations: dict[int, float] = {}
 
@@ -387,19 +380,12 @@ def test_without_callbacks_no_dispatcher_exists():
     assert RunContext.root(default_config(), "p").dispatch is None
 
 
-def test_dask_items_deliver_their_events_to_the_caller():
-    distributed = pytest.importorskip("distributed")
-    with (
-        distributed.LocalCluster(
-            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        rec = Recording()
-        pipeline = Pipeline([add_one, double], name="p", callbacks=[rec]).with_executor(
-            SequentialNodeExecutor(map_executor=client.get_executor())
-        )
-        assert pipeline.map({"x": [1, 2, 3]})["b"] == [4, 6, 8]
+def test_dask_items_deliver_their_events_to_the_caller(dask_executor):
+    rec = Recording()
+    pipeline = Pipeline([add_one, double], name="p", callbacks=[rec]).with_executor(
+        SequentialNodeExecutor(map_executor=dask_executor)
+    )
+    assert pipeline.map({"x": [1, 2, 3]})["b"] == [4, 6, 8]
     assert sorted(e[1] for e in rec.events if e[0] == "item_end") == [0, 1, 2]
     assert sum(1 for e in rec.events if e[0] == "node_end") == 6
     assert rec.events[-1] == ("pipeline_end", "p", 0)

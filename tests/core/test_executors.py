@@ -21,14 +21,6 @@ from hypernodes.executor import (
     process_pool,
 )
 
-
-@pytest.fixture(scope="module")
-def processes():
-    pool = process_pool(2)
-    yield pool
-    pool.shutdown(cancel_futures=True)
-
-
 # -- eager -----------------------------------------------------------------------------
 
 
