@@ -298,7 +298,7 @@ def test_the_default_disk_path_is_under_the_user_cache_dir(monkeypatch, tmp_path
 
 
 def test_a_large_input_shared_by_every_item_is_hashed_once_per_map(monkeypatch):
-    from hypernodes import _caching
+    from hypernodes.caching import _run as _caching
 
     hashed = []
     real = _caching.value_token

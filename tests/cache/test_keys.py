@@ -9,7 +9,7 @@ import types
 from collections import OrderedDict
 
 import pytest
-from hypernodes._cache_key import (
+from hypernodes.caching._keys import (
     UnhashableInput,
     _code_hashes,
     function_fingerprint,

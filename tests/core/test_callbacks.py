@@ -374,8 +374,8 @@ def test_an_inner_pipeline_with_no_callbacks_fires_no_inner_events():
 
 
 def test_without_callbacks_no_dispatcher_exists():
-    from hypernodes._config import default_config
-    from hypernodes._context import RunContext
+    from hypernodes._model.config import default_config
+    from hypernodes.engine._context import RunContext
 
     assert RunContext.root(default_config(), "p").dispatch is None
 

@@ -14,7 +14,7 @@ from hypernodes import (
     reset_default_config,
     set_default_config,
 )
-from hypernodes._config import UNSET
+from hypernodes._model.config import UNSET
 from hypernodes.executor import HolisticExecutor, SequentialNodeExecutor
 
 

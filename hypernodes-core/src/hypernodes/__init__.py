@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._backend import Backend, LocalBackend
-from ._cache import Cache, MemoryCache
-from ._callbacks import CallbackContext, PipelineCallback
-from ._config import get_default_config, reset_default_config, set_default_config
-from ._disk_cache import DiskCache
-from ._node import Node, node
-from ._pipeline import Pipeline
-from ._pipeline_node import PipelineNode
+from ._model.config import get_default_config, reset_default_config, set_default_config
+from ._model.node import Node, node
+from ._model.pipeline import Pipeline
+from ._model.pipeline_node import PipelineNode
+from .caching._base import Cache, MemoryCache
+from .caching._disk import DiskCache
+from .callbacks._hooks import CallbackContext, PipelineCallback
+from .engine._backend import Backend, LocalBackend
 from .errors import HyperNodesError
 
 if TYPE_CHECKING:

@@ -12,6 +12,8 @@ map item and the enclosing pipelines.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 __all__ = [
     "CacheWarning",
     "CallbackWarning",
@@ -32,6 +34,7 @@ __all__ = [
     "UnknownOutputError",
     "WorkerLostError",
     "ZipLengthError",
+    "suggest",
 ]
 
 
@@ -121,3 +124,13 @@ class CacheWarning(UserWarning):
 
 class CallbackWarning(UserWarning):
     """A callback raised; it was switched off for the rest of the run."""
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """A ' (did you mean ...?)' hint, or an empty string."""
+    import difflib
+
+    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    if not close:
+        return ""
+    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"

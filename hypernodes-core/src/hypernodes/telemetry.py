@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._callbacks import CallbackContext, PipelineCallback
+from .callbacks._hooks import CallbackContext, PipelineCallback
 
 if TYPE_CHECKING:
     from opentelemetry.trace import Span, Tracer, TracerProvider

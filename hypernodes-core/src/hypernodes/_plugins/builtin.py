@@ -15,10 +15,10 @@ def register_executors(register: Register) -> None:
 
 @hookimpl
 def register_backends(register: Register) -> None:
-    register("local", "hypernodes._backend:LocalBackend")
+    register("local", "hypernodes.engine._backend:LocalBackend")
 
 
 @hookimpl
 def register_caches(register: Register) -> None:
-    register("memory", "hypernodes._cache:MemoryCache")
-    register("disk", "hypernodes._disk_cache:DiskCache")
+    register("memory", "hypernodes.caching._base:MemoryCache")
+    register("disk", "hypernodes.caching._disk:DiskCache")

@@ -25,8 +25,7 @@ from typing import Any
 
 import pluggy
 
-from .._plan import suggest
-from ..errors import MissingPluginError, PluginError, PluginWarning, UnknownNameError
+from ..errors import MissingPluginError, PluginError, PluginWarning, UnknownNameError, suggest
 from . import builtin
 from .hookspecs import PROJECT, HookSpecs
 

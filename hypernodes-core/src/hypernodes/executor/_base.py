@@ -5,19 +5,19 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .._backend import LocalBackend
-from .._callbacks import callback_context, report_error
-from .._maps import MapItems
-from .._steps import note, run_item
+from ..callbacks._dispatch import callback_context, report_error
+from ..engine._backend import LocalBackend
+from ..engine._items import MapItems
+from ..engine._steps import note, run_item
 from ._pools import PoolDescription, map_in_pool
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
-    from .._backend import Backend
-    from .._context import RunContext
-    from .._pipeline import Pipeline
-    from .._plan import Plan
+    from .._model.pipeline import Pipeline
+    from .._model.plan import Plan
+    from ..engine._backend import Backend
+    from ..engine._context import RunContext
 
 __all__ = ["ExecutorStrategy", "HolisticExecutor", "TaskExecutor"]
 

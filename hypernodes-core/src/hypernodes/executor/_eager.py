@@ -7,14 +7,14 @@ import threading
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from .._async import run_coroutine
-from .._steps import execute, execute_async, note
+from ..engine._loop import run_coroutine
+from ..engine._steps import execute, execute_async, note
 from ._base import TaskExecutor
 from ._sequential import SequentialNodeExecutor
 
 if TYPE_CHECKING:
-    from .._context import RunContext
-    from .._plan import Plan, Step
+    from .._model.plan import Plan, Step
+    from ..engine._context import RunContext
 
 __all__ = ["EagerNodeExecutor"]
 

@@ -36,16 +36,16 @@ from concurrent.futures import (
 )
 from typing import TYPE_CHECKING, Any
 
-from .._callbacks import RECORDING, Recorder, replay
-from .._context import RunContext
-from .._steps import note, run_item
+from ..callbacks._record import RECORDING, Recorder, replay
+from ..engine._context import RunContext
+from ..engine._steps import note, run_item
 from ..errors import WorkerLostError
 
 if TYPE_CHECKING:
-    from .._config import Config
-    from .._maps import MapItems
-    from .._pipeline import Pipeline
-    from .._plan import Plan
+    from .._model.config import Config
+    from .._model.pipeline import Pipeline
+    from .._model.plan import Plan
+    from ..engine._items import MapItems
     from ._base import TaskExecutor
 
 __all__ = ["PoolDescription", "map_in_pool", "worker_count"]
@@ -222,7 +222,7 @@ def _lost(future: Future[Any]) -> bool:
 
 def _worker_config(config: Config, strategy: TaskExecutor, worker: TaskExecutor) -> Config:
     """The configuration items run with in a worker: no pools (nested maps run inline)."""
-    from .._config import Config
+    from .._model.config import Config
     from ._base import TaskExecutor
 
     inherited = config.executor

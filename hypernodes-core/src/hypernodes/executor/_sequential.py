@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, cast
 
-from .._callbacks import Dispatcher, callback_context, report_error
-from .._steps import execute, note
+from ..callbacks._dispatch import Dispatcher, callback_context, report_error
+from ..engine._steps import execute, note
 from ._base import TaskExecutor
 
 if TYPE_CHECKING:
-    from .._context import RunContext
-    from .._plan import Plan
+    from .._model.plan import Plan
+    from ..engine._context import RunContext
 
 __all__ = ["SequentialNodeExecutor"]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 import graphlib
 from typing import TYPE_CHECKING, TypeAlias
 
-from .errors import CycleError, DuplicateOutputError, PipelineDefinitionError
+from ..errors import CycleError, DuplicateOutputError, PipelineDefinitionError
 
 if TYPE_CHECKING:
-    from ._node import Node
-    from ._pipeline_node import PipelineNode
+    from .node import Node
+    from .pipeline_node import PipelineNode
 
     AnyNode: TypeAlias = Node | PipelineNode
 

@@ -6,21 +6,21 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ._callbacks import callback_context, report_error
-from ._config import UNSET, Config, Configurable, default_config
-from ._context import RunContext
-from ._graph import Graph
-from ._maps import check_zip_lengths, normalize_map_over
-from ._node import Node
-from ._pipeline_node import MAP_MODES, PipelineNode
-from ._plan import Plan, compile_plan, normalize_output_name
-from .errors import MapInputError, NotANodeError
+from ..callbacks._dispatch import callback_context, report_error
+from ..engine._context import RunContext
+from ..engine._items import MAP_MODES, check_zip_lengths, normalize_map_over
+from ..errors import MapInputError, NotANodeError
+from .config import UNSET, Config, Configurable, default_config
+from .graph import Graph
+from .node import Node
+from .pipeline_node import PipelineNode
+from .plan import Plan, compile_plan, normalize_output_name
 
 if TYPE_CHECKING:
-    from ._backend import Backend
-    from ._cache import Cache
-    from ._callbacks import PipelineCallback
-    from .executor import ExecutorStrategy
+    from ..caching._base import Cache
+    from ..callbacks._hooks import PipelineCallback
+    from ..engine._backend import Backend
+    from ..executor import ExecutorStrategy
 
 __all__ = ["Pipeline"]
 

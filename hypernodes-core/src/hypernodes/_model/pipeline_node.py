@@ -6,18 +6,16 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ._callbacks import callback_context
-from ._config import UNSET, Configurable
-from ._plan import suggest
-from .errors import MapInputError, PipelineDefinitionError
+from ..callbacks._dispatch import callback_context
+from ..engine._items import MAP_MODES
+from ..errors import MapInputError, PipelineDefinitionError, suggest
+from .config import UNSET, Configurable
 
 if TYPE_CHECKING:
-    from ._context import RunContext
-    from ._pipeline import Pipeline
+    from ..engine._context import RunContext
+    from .pipeline import Pipeline
 
 __all__ = ["PipelineNode"]
-
-MAP_MODES = ("zip", "product")
 
 
 class PipelineNode(Configurable):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._callbacks import Dispatcher
+from ..callbacks._dispatch import Dispatcher
 
 if TYPE_CHECKING:
-    from ._cache import Cache
-    from ._caching import CacheRun
-    from ._callbacks import CallbackContext, Recorder
-    from ._config import Config
+    from .._model.config import Config
+    from ..caching._base import Cache
+    from ..caching._run import CacheRun
+    from ..callbacks._hooks import CallbackContext
+    from ..callbacks._record import Recorder
 
 __all__ = ["RunContext"]
 
@@ -56,7 +57,7 @@ class RunContext:
         self.config = config
         self.cache: Cache | None = config.cache
         if caching is None and config.cache is not None:
-            from ._caching import CacheRun
+            from ..caching._run import CacheRun
 
             caching = CacheRun(config.cache)
         self.caching = caching

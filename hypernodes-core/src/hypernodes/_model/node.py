@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, overload
 
-from .errors import PipelineDefinitionError
+from ..errors import PipelineDefinitionError
 
 __all__ = ["Node", "node"]
 

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from ._backend import Backend
-    from ._cache import Cache
-    from ._callbacks import PipelineCallback
-    from .executor import ExecutorStrategy
+    from ..caching._base import Cache
+    from ..callbacks._hooks import PipelineCallback
+    from ..engine._backend import Backend
+    from ..executor import ExecutorStrategy
 
 __all__ = ["KINDS", "to_backend", "to_cache", "to_callbacks", "to_executor"]
 
@@ -26,7 +26,7 @@ KINDS = ("executor", "backend", "cache", "callback")
 
 def _resolve(kind: str, value: Any, base: type[T]) -> T:
     if isinstance(value, str):
-        from ._plugins.registry import registry
+        from .._plugins.registry import registry
 
         value = registry().create(kind, value)
     elif isinstance(value, type) and issubclass(value, base):
@@ -43,21 +43,21 @@ def _resolve(kind: str, value: Any, base: type[T]) -> T:
 
 def to_executor(value: Any) -> ExecutorStrategy | None:
     """An executor from a name, class or instance; ``None`` stays ``None``."""
-    from .executor import ExecutorStrategy
+    from ..executor import ExecutorStrategy
 
     return None if value is None else _resolve("executor", value, ExecutorStrategy)
 
 
 def to_backend(value: Any) -> Backend | None:
     """A backend from a name, class or instance; ``None`` stays ``None``."""
-    from ._backend import Backend
+    from ..engine._backend import Backend
 
     return None if value is None else _resolve("backend", value, Backend)
 
 
 def to_cache(value: Any) -> Cache | None:
     """A cache from a name, class or instance; ``None`` (or ``False``) means no cache."""
-    from ._cache import Cache
+    from ..caching._base import Cache
 
     if value is None or value is False:
         return None
@@ -66,7 +66,7 @@ def to_cache(value: Any) -> Cache | None:
 
 def to_callbacks(value: Any) -> tuple[PipelineCallback, ...]:
     """A tuple of callbacks from a list of names, classes or instances (or one of them)."""
-    from ._callbacks import PipelineCallback
+    from ..callbacks._hooks import PipelineCallback
 
     if value is None:
         return ()

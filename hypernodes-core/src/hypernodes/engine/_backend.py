@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .._model.pipeline import Pipeline
+    from ..executor import ExecutorStrategy
     from ._context import RunContext
-    from ._pipeline import Pipeline
-    from .executor import ExecutorStrategy
 
 __all__ = ["Backend", "LocalBackend"]
 

@@ -57,7 +57,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from ._node import Node
+from .._model.node import Node
 
 __all__ = ["UnhashableInput", "function_fingerprint", "value_token"]
 

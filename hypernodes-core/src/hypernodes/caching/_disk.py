@@ -9,7 +9,7 @@ import time
 import weakref
 from typing import TYPE_CHECKING, Any
 
-from ._cache import Cache
+from ._base import Cache
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final
 
-from . import _names
+from . import names as _names
 
 if TYPE_CHECKING:
-    from ._backend import Backend
-    from ._cache import Cache
-    from ._callbacks import PipelineCallback
-    from .executor import ExecutorStrategy
+    from ..caching._base import Cache
+    from ..callbacks._hooks import PipelineCallback
+    from ..engine._backend import Backend
+    from ..executor import ExecutorStrategy
 
 __all__ = [
     "UNSET",
@@ -97,7 +97,7 @@ class Config:
 
 
 def _library_default() -> Config:
-    from .executor import SequentialNodeExecutor
+    from ..executor import SequentialNodeExecutor
 
     return Config(None, SequentialNodeExecutor(), None, ())
 

@@ -14,12 +14,12 @@ import warnings
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
-from ._cache_key import UnhashableInput, function_fingerprint, value_token
-from .errors import CacheWarning
+from ..errors import CacheWarning
+from ._keys import UnhashableInput, function_fingerprint, value_token
 
 if TYPE_CHECKING:
-    from ._cache import Cache
-    from ._plan import Step
+    from .._model.plan import Step
+    from ._base import Cache
 
 __all__ = ["CacheRun"]
 

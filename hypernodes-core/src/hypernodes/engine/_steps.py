@@ -11,15 +11,15 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from ._async import run_coroutine
-from ._callbacks import callback_context, report_error
-from .errors import OutputCountError
+from ..callbacks._dispatch import callback_context, report_error
+from ..errors import OutputCountError
+from ._loop import run_coroutine
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from .._model.plan import Plan, Step
     from ._context import RunContext
-    from ._plan import Plan, Step
 
 __all__ = [
     "args_of",

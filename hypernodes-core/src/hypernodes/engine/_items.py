@@ -6,10 +6,11 @@ import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from ._plan import suggest
-from .errors import MapInputError, ZipLengthError
+from ..errors import MapInputError, ZipLengthError, suggest
 
-__all__ = ["MapItems", "check_zip_lengths", "is_item_list", "normalize_map_over"]
+MAP_MODES = ("zip", "product")
+
+__all__ = ["MAP_MODES", "MapItems", "check_zip_lengths", "is_item_list", "normalize_map_over"]
 
 _NOT_ITEM_LISTS = (str, bytes, bytearray, Mapping, set, frozenset)
 

@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ._node import Node
-from .errors import MissingInputsError, UnknownInputsError, UnknownOutputError
+from ..errors import MissingInputsError, UnknownInputsError, UnknownOutputError, suggest
+from .node import Node
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
-    from ._graph import Graph
-    from ._pipeline_node import PipelineNode
+    from .graph import Graph
+    from .pipeline_node import PipelineNode
 
-__all__ = ["Plan", "Step", "compile_plan", "suggest"]
+__all__ = ["Plan", "Step", "compile_plan"]
 
 
 class Step:
@@ -178,16 +178,6 @@ class Plan:
         )
         msg = f"Pipeline {pipeline_name!r} is missing required inputs: {detail}."
         raise MissingInputsError(msg, missing)
-
-
-def suggest(name: str, candidates: Iterable[str]) -> str:
-    """A ' (did you mean ...?)' hint, or an empty string."""
-    import difflib
-
-    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
-    if not close:
-        return ""
-    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
 
 
 def normalize_output_name(output_name: str | Iterable[str] | None) -> tuple[str, ...] | None:
