@@ -219,3 +219,49 @@ def test_as_node_returns_a_pipeline_node_with_the_given_name():
     assert wrapped.name == "stats"
     assert wrapped.output_names == ("clean", "n_words")
     assert wrapped.parameters == ("text",)
+
+
+def test_two_unnamed_pipelines_in_one_parent_get_distinct_names_from_their_outputs():
+    @node(output_name="a")
+    def make_a(x):
+        return x + 1
+
+    @node(output_name="b")
+    def make_b(x):
+        return x * 2
+
+    outer = Pipeline([Pipeline([make_a]), Pipeline([make_b])], name="outer")
+    assert [n.name for n in outer.nodes] == ["pipeline[a]", "pipeline[b]"]
+    assert outer.run({"x": 3}) == {"a": 4, "b": 6}
+
+
+def test_one_unnamed_pipeline_reused_with_different_mappings_runs_twice():
+    @node(output_name="y")
+    def inc(x):
+        return x + 1
+
+    inner = Pipeline([inc])
+    outer = Pipeline(
+        [
+            inner.as_node(input_mapping={"u": "x"}, output_mapping={"y": "u1"}),
+            inner.as_node(input_mapping={"v": "x"}, output_mapping={"y": "v1"}),
+        ]
+    )
+    assert outer.run({"u": 1, "v": 10}) == {"u1": 2, "v1": 11}
+
+
+def test_explicit_duplicate_names_of_pipeline_nodes_stay_an_error():
+    from hypernodes.errors import PipelineDefinitionError
+
+    @node(output_name="y")
+    def inc(x):
+        return x + 1
+
+    inner = Pipeline([inc], name="same")
+    with pytest.raises(PipelineDefinitionError, match="named 'same'"):
+        Pipeline(
+            [
+                inner.as_node(output_mapping={"y": "y1"}),
+                inner.as_node(input_mapping={"z": "x"}, output_mapping={"y": "y2"}),
+            ]
+        )

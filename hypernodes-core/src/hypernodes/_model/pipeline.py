@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from ..callbacks._dispatch import callback_context, report_error
 from ..engine._context import RunContext
 from ..engine._items import MAP_MODES, check_zip_lengths, normalize_map_over
-from ..errors import MapInputError, NotANodeError
+from ..errors import MapInputError, NotANodeError, UnknownInputsError, suggest
+from . import bindings
 from .config import UNSET, Config, Configurable, default_config
 from .graph import Graph
 from .node import Node
 from .pipeline_node import PipelineNode
-from .plan import Plan, compile_plan, normalize_output_name
+from .plan import Plan, compile_plan, normalize_output_name, raise_unknown_inputs
 
 if TYPE_CHECKING:
     from ..caching._base import Cache
@@ -64,9 +65,13 @@ class Pipeline(Configurable):
             msg = f"Pipeline(nodes) takes a list of nodes, got {type(nodes).__name__} {nodes!r}."
             raise TypeError(msg)
         self.name: str = name or "pipeline"
+        #: Whether the name was given (an unnamed pipeline used as a node is named by its outputs).
+        self.named = name is not None
         self.nodes: tuple[Node | PipelineNode, ...] = tuple(_as_node(n) for n in nodes)
         self.graph = Graph(self.nodes)
         self._plans: dict[tuple[str, ...] | None, Plan] = {}
+        self._plans_epoch = bindings.epoch
+        self._bound: dict[str, Any] = {}
         self._init_settings(backend, executor, cache, callbacks)
 
     # -- structure -------------------------------------------------------------
@@ -84,10 +89,60 @@ class Pipeline(Configurable):
     def plan(self, output_name: str | Iterable[str] | None = None) -> Plan:
         """The compiled execution plan for ``output_name`` (compiled once, then reused)."""
         key = normalize_output_name(output_name)
+        if self._plans_epoch != bindings.epoch:  # some pipeline's bindings changed
+            self._plans.clear()
+            self._plans_epoch = bindings.epoch
         found = self._plans.get(key)
         if found is None:
             found = self._plans[key] = compile_plan(self.graph, key, self.name)
         return found
+
+    # -- bound inputs ----------------------------------------------------------
+
+    def bind(self, **values: Any) -> Self:
+        """Keep values for inputs on the pipeline; ``run``/``map`` inputs override them.
+
+        Bound values count in cache keys exactly like inputs. In ``map`` they are
+        shared by every item unless named in ``map_over``. A nested pipeline keeps
+        its bindings inside a parent unless the parent supplies that input::
+
+            pipeline.bind(model=Model("small"), top_k=5)
+            pipeline.map({"query": queries})
+        """
+        graph = self.graph
+        unknown = [k for k in values if k not in graph.known_inputs]
+        if unknown:
+            raise_unknown_inputs(graph, unknown, self.name, "bind() got")
+        self._bound.update(values)
+        bindings.changed()
+        return self
+
+    def unbind(self, *names: str) -> Self:
+        """Forget bound values (all of them when no name is given). Returns the pipeline."""
+        if not names:
+            self._bound.clear()
+        for name in names:
+            if name not in self._bound:
+                msg = (
+                    f"Pipeline {self.name!r} has no bound input {name!r}"
+                    f"{suggest(name, self._bound)}. Bound inputs: "
+                    f"{', '.join(self._bound) or '(none)'}."
+                )
+                raise UnknownInputsError(msg, [name])
+            del self._bound[name]
+        bindings.changed()
+        return self
+
+    @property
+    def bound_inputs(self) -> dict[str, Any]:
+        """The bound values (a copy)."""
+        return dict(self._bound)
+
+    @property
+    def unfulfilled_args(self) -> tuple[str, ...]:
+        """Required inputs that are neither bound nor defaulted, in the order nodes need them."""
+        required = self.plan().required
+        return tuple(n for n in self.graph.input_names if n in required and n not in self._bound)
 
     def as_node(
         self,
@@ -166,6 +221,8 @@ class Pipeline(Configurable):
         outputs need are run.
         """
         plan = self.plan(output_name)
+        if self._bound:
+            inputs = self._with_bound(inputs)
         plan.check_inputs(inputs, self.name)
         config = self._effective()
         ctx = RunContext.root(config, self.name)
@@ -191,11 +248,15 @@ class Pipeline(Configurable):
         in ``itertools.product`` order. Other inputs are the same for every item.
         """
         plan = self.plan(output_name)
-        plan.check_inputs(inputs, self.name)
         if map_mode not in MAP_MODES:
             msg = f"map_mode must be 'zip' or 'product', got {map_mode!r}."
             raise MapInputError(msg)
+        if self._bound and map_over is not None:  # a bound value is mapped when named
+            inputs = self._with_bound(inputs)
         names = normalize_map_over(inputs, map_over, self.name)
+        if self._bound and map_over is None:  # left out: only the lists passed here are mapped
+            inputs = self._with_bound(inputs)
+        plan.check_inputs(inputs, self.name)
         if map_mode == "zip":
             check_zip_lengths(names, [len(inputs[n]) for n in names])
         config = self._effective()
@@ -216,8 +277,18 @@ class Pipeline(Configurable):
             return call()
         return observed(self, plan, ctx, call)
 
+    def _with_bound(self, inputs: Mapping[str, Any]) -> Mapping[str, Any]:
+        if not isinstance(inputs, Mapping):
+            return inputs  # check_inputs explains what is wrong
+        return {**self._bound, **inputs}
+
     def __repr__(self) -> str:
-        return f"Pipeline({self.name!r}, nodes={[n.name for n in self.nodes]!r})"
+        needs = self.unfulfilled_args
+        bound = f", bound={list(self._bound)!r}" if self._bound else ""
+        return (
+            f"Pipeline({self.name!r}, nodes={[n.name for n in self.nodes]!r}, "
+            f"needs={list(needs)!r}{bound})"
+        )
 
 
 def observed(pipeline: Pipeline, plan: Plan, ctx: RunContext, call: Callable[[], T]) -> T:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..callbacks._dispatch import callback_context
 from ..engine._items import MAP_MODES
 from ..errors import MapInputError, PipelineDefinitionError, suggest
+from . import bindings
 from .config import UNSET, Configurable
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ class PipelineNode(Configurable):
         callbacks: Any = UNSET,
     ) -> None:
         self.pipeline = pipeline
-        self.name: str = name or pipeline.name
+        self.name: str = name or pipeline.name  # an unnamed pipeline: named by outputs below
         self.input_mapping: dict[str, str] = dict(input_mapping or {})
         self.output_mapping: dict[str, str] = dict(output_mapping or {})
         graph = pipeline.graph
@@ -70,12 +71,15 @@ class PipelineNode(Configurable):
         if len(set(self.output_names)) != len(self.output_names):
             msg = f"Node {self.name!r}: output_mapping gives two inner outputs one outer name."
             raise PipelineDefinitionError(msg)
+        if name is None and not pipeline.named:
+            self.name = _default_name(self.output_names)
         self.map_over = self._check_map_over(map_over)
         if map_mode not in MAP_MODES:
             msg = f"Node {self.name!r}: map_mode must be 'zip' or 'product', got {map_mode!r}."
             raise MapInputError(msg)
         self.map_mode = map_mode
         self._interfaces: dict[tuple[str, ...] | None, tuple[tuple[str, ...], frozenset[str]]] = {}
+        self._interfaces_epoch = bindings.epoch
         self._init_settings(backend, executor, cache, callbacks)
 
     def _check_map_over(self, map_over: str | Iterable[str] | None) -> tuple[str, ...]:
@@ -100,6 +104,9 @@ class PipelineNode(Configurable):
         self, inner_outputs: tuple[str, ...] | None
     ) -> tuple[tuple[str, ...], frozenset[str]]:
         """Outer parameters needed to compute ``inner_outputs``, and which are optional."""
+        if self._interfaces_epoch != bindings.epoch:  # the inner bindings may have changed
+            self._interfaces.clear()
+            self._interfaces_epoch = bindings.epoch
         found = self._interfaces.get(inner_outputs)
         if found is None:
             plan = self.pipeline.plan(inner_outputs)
@@ -107,7 +114,9 @@ class PipelineNode(Configurable):
             params = tuple(
                 self._outer_of_input.get(n, n) for n in self.pipeline.graph.input_names if n in used
             )
-            optional = frozenset(self._outer_of_input.get(n, n) for n in plan.optional)
+            # A bound inner input is optional outside: the parent may still supply it.
+            optional_inner = plan.optional | (used & self.pipeline._bound.keys())
+            optional = frozenset(self._outer_of_input.get(n, n) for n in optional_inner)
             found = self._interfaces[inner_outputs] = (params, optional)
         return found
 
@@ -121,6 +130,9 @@ class PipelineNode(Configurable):
         """Run the inner pipeline on the outer ``values``; return outer-named outputs."""
         to_inner = self.input_mapping
         inner_inputs = {to_inner.get(p, p): values[p] for p in self.parameters if p in values}
+        bound = self.pipeline._bound
+        if bound:  # the parent's values win over the inner pipeline's bindings
+            inner_inputs = {**bound, **inner_inputs}
         config = self._layer_on(self.pipeline._layer_on(ctx.config))
         child = ctx.nested(config, self.pipeline.name)
         backend = config.run_backend
@@ -153,6 +165,14 @@ class PipelineNode(Configurable):
     def __repr__(self) -> str:
         extra = f", map_over={self.map_over!r}" if self.map_over else ""
         return f"PipelineNode({self.name!r}{extra})"
+
+
+def _default_name(outputs: tuple[str, ...]) -> str:
+    """A readable name for an unnamed pipeline used as a node: its outputs."""
+    shown = ", ".join(outputs[:3])
+    if len(outputs) > 3:
+        shown += f", +{len(outputs) - 3}"
+    return f"pipeline[{shown}]"
 
 
 def _invert(mapping: dict[str, str], label: str, node_name: str) -> dict[str, str]:

@@ -147,27 +147,10 @@ class Plan:
             )
             raise TypeError(msg) from None
         if not keys <= self.graph.known_inputs:
-            self._raise_unknown(keys, pipeline_name)
+            unknown = [k for k in keys if k not in self.graph.known_inputs]
+            raise_unknown_inputs(self.graph, unknown, pipeline_name, "got")
         if not self.required <= keys:
             self._raise_missing(keys, pipeline_name)
-
-    def _raise_unknown(self, keys: Iterable[str], pipeline_name: str) -> None:
-        graph = self.graph
-        unknown = [k for k in keys if k not in graph.known_inputs]
-        parts = []
-        for name in unknown:
-            if name in graph.producer:
-                parts.append(
-                    f"{name!r} is an output of node {graph.producer[name].name!r}, so it "
-                    "cannot also be given as an input"
-                )
-            else:
-                parts.append(f"{name!r}{suggest(name, graph.input_names)}")
-        msg = (
-            f"Pipeline {pipeline_name!r} got unknown inputs: {'; '.join(parts)}. "
-            f"Its inputs are: {', '.join(sorted(graph.input_names)) or '(none)'}."
-        )
-        raise UnknownInputsError(msg, unknown)
 
     def _raise_missing(self, keys: Iterable[str], pipeline_name: str) -> None:
         given = set(keys)
@@ -178,6 +161,35 @@ class Plan:
         )
         msg = f"Pipeline {pipeline_name!r} is missing required inputs: {detail}."
         raise MissingInputsError(msg, missing)
+
+
+def raise_unknown_inputs(
+    graph: Graph, unknown: list[Any], pipeline_name: str, verb: str = "got"
+) -> None:
+    """Raise an UnknownInputsError explaining each unknown name (or a TypeError for a
+    name that is not a string)."""
+    for name in unknown:
+        if not isinstance(name, str):
+            msg = (
+                f"Pipeline {pipeline_name!r} takes inputs by name, but got the key {name!r} "
+                f"({type(name).__name__}). Use the input names as strings: "
+                f"{', '.join(repr(n) for n in graph.input_names) or '(none)'}."
+            )
+            raise TypeError(msg)
+    parts = []
+    for name in unknown:
+        if name in graph.producer:
+            parts.append(
+                f"{name!r} is an output of node {graph.producer[name].name!r}, so it "
+                "cannot also be given as an input"
+            )
+        else:
+            parts.append(f"{name!r}{suggest(name, graph.input_names)}")
+    msg = (
+        f"Pipeline {pipeline_name!r} {verb} unknown inputs: {'; '.join(parts)}. "
+        f"Its inputs are: {', '.join(sorted(graph.input_names)) or '(none)'}."
+    )
+    raise UnknownInputsError(msg, unknown)
 
 
 def normalize_output_name(output_name: str | Iterable[str] | None) -> tuple[str, ...] | None:
