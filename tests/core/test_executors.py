@@ -197,23 +197,28 @@ class CountingPool(Executor):
         return self.pool.submit(fn, *args, **kwargs)
 
 
-def test_items_travel_in_chunks_and_the_pipeline_is_pickled_once(processes, monkeypatch):
-    pipelines_pickled = []
-    real_dumps = cloudpickle.dumps
+class PickleCounter:
+    """A value that counts how often it is pickled in this process."""
 
-    def spy(obj, *args, **kwargs):
-        if isinstance(obj, tuple) and any(isinstance(part, Pipeline) for part in obj):
-            pipelines_pickled.append(obj)
-        return real_dumps(obj, *args, **kwargs)
+    count = 0
 
-    monkeypatch.setattr(cloudpickle, "dumps", spy)
+    def __reduce__(self):
+        PickleCounter.count += 1
+        return (PickleCounter, ())
+
+
+def test_items_travel_in_chunks_and_what_they_share_is_pickled_once(processes):
     pool = CountingPool(processes)
-    pipeline = Pipeline([node(lambda x: x + 1, output_name="y")])
-    out = pipeline.with_executor(SequentialNodeExecutor(map_executor=pool)).map(
-        {"x": list(range(1000))}
-    )
+
+    @node(output_name="y")
+    def inc(x, shared):
+        return x + 1
+
+    PickleCounter.count = 0
+    pipeline = Pipeline([inc]).with_executor(SequentialNodeExecutor(map_executor=pool))
+    out = pipeline.map({"x": list(range(1000)), "shared": PickleCounter()}, map_over="x")
     assert out["y"] == list(range(1, 1001))
-    assert len(pipelines_pickled) == 1
+    assert PickleCounter.count == 1  # with the pipeline, once per map, not once per chunk
     assert pool.submits == 8  # 1000 items, 2 workers: chunks of ceil(1000 / 8) = 125
 
 
@@ -404,33 +409,6 @@ def test_lambdas_travel_to_process_pools_as_inputs_and_outputs(processes):
     out = pipeline.map({"k": [1, 2, 3], "fn": lambda v: v * 10}, map_over="k")
     assert out["applied"] == [20, 30, 40]
     assert [f(0) for f in out["adder"]] == [1, 2, 3]
-
-
-def test_a_large_shared_input_travels_once_per_map_not_once_per_chunk(processes, monkeypatch):
-    sizes = []
-    real_dumps = cloudpickle.dumps
-
-    def spy(obj, *args, **kwargs):
-        data = real_dumps(obj, *args, **kwargs)
-        sizes.append(len(data))
-        return data
-
-    monkeypatch.setattr(cloudpickle, "dumps", spy)
-
-    @node(output_name="y")
-    def look_up(table, x):
-        return table[x]
-
-    table = list(range(200_000))  # about 1 MB pickled
-    pool = CountingPool(processes)
-    out = (
-        Pipeline([look_up])
-        .with_executor(SequentialNodeExecutor(map_executor=pool))
-        .map({"table": table, "x": list(range(40))}, map_over="x")
-    )
-    assert out["y"] == list(range(40))
-    assert pool.submits == 8  # 40 items, 2 workers: chunks of 5
-    assert sum(1 for size in sizes if size > 500_000) == 1
 
 
 @pytest.mark.parametrize("observed", [False, True])

@@ -69,13 +69,41 @@ def test_zip_of_different_lengths_names_the_lengths():
 
 
 def test_map_over_an_input_that_is_not_a_list_says_so():
-    with pytest.raises(MapInputError, match="'y', but its value is a int, not a list"):
+    with pytest.raises(MapInputError, match="map_over input 'y' is an int, not a list of items"):
         PIPELINE.map({"x": [1], "y": 5}, map_over=["x", "y"])
 
 
 def test_a_string_is_not_a_list_of_items():
-    with pytest.raises(MapInputError, match="str, not a list"):
+    with pytest.raises(MapInputError, match=r"'x' is a str \(mapping over it would give its"):
         PIPELINE.map({"x": "abc", "y": 1}, map_over="x")
+
+
+def test_a_generator_is_refused_with_what_to_pass_instead():
+    with pytest.raises(MapInputError, match=r"'x' is a generator.*Pass a list: list\(\.\.\.\)"):
+        PIPELINE.map({"x": (i for i in range(3)), "y": 1}, map_over="x")
+
+
+def test_a_dataframe_is_refused_with_how_to_map_over_rows_or_a_column():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"x": [1, 2], "y": [3, 4]})
+    with pytest.raises(MapInputError, match=r"pandas DataFrame.*df.to_dict\('records'\)"):
+        PIPELINE.map({"x": frame, "y": 1}, map_over="x")
+
+
+def test_a_pandas_series_and_a_numpy_array_are_lists_of_items():
+    pd = pytest.importorskip("pandas")
+    np = pytest.importorskip("numpy")
+    assert PIPELINE.map({"x": pd.Series([1, 2]), "y": 1}, map_over="x") == (
+        PIPELINE.map({"x": np.array([1, 2]), "y": 1}, map_over="x")
+    )
+
+
+def test_a_nested_map_over_refuses_a_string_and_an_int_like_the_top_level_map():
+    outer = Pipeline([PIPELINE.as_node(name="per_x", input_mapping={"xs": "x"}, map_over="xs")])
+    with pytest.raises(MapInputError, match=r"Node 'per_x': map_over input 'xs' is a str"):
+        outer.run({"xs": "abc", "y": 1})
+    with pytest.raises(MapInputError, match=r"Node 'per_x': map_over input 'xs' is an int"):
+        outer.run({"xs": 5, "y": 1})
 
 
 def test_map_over_an_input_not_given_suggests_a_close_one():

@@ -29,6 +29,7 @@ __all__ = [
     "PipelineDefinitionError",
     "PluginError",
     "PluginWarning",
+    "RemoteError",
     "UnknownInputsError",
     "UnknownNameError",
     "UnknownOutputError",
@@ -116,6 +117,16 @@ class PluginWarning(UserWarning):
 
 class WorkerLostError(HyperNodesError, RuntimeError):
     """A pool worker died while running map items; the message names the items in flight."""
+
+
+class RemoteError(HyperNodesError, RuntimeError):
+    """An exception raised elsewhere (a pool worker, a container) that could not come back
+    as itself; ``type_name`` and ``remote_traceback`` say what it was and where."""
+
+    def __init__(self, message: str, type_name: str, remote_traceback: str) -> None:
+        super().__init__(message)
+        self.type_name = type_name
+        self.remote_traceback = remote_traceback
 
 
 class CacheWarning(UserWarning):

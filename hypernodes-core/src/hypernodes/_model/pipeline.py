@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from ..callbacks._dispatch import callback_context, report_error
 from ..engine._context import RunContext
-from ..engine._items import MAP_MODES, check_zip_lengths, normalize_map_over
-from ..errors import MapInputError, NotANodeError, UnknownInputsError, suggest
+from ..engine._items import MapItems
+from ..errors import NotANodeError, UnknownInputsError, suggest
 from . import bindings
 from .config import UNSET, Config, Configurable, default_config
 from .graph import Graph
@@ -248,17 +249,15 @@ class Pipeline(Configurable):
         in ``itertools.product`` order. Other inputs are the same for every item.
         """
         plan = self.plan(output_name)
-        if map_mode not in MAP_MODES:
-            msg = f"map_mode must be 'zip' or 'product', got {map_mode!r}."
-            raise MapInputError(msg)
+        if not isinstance(inputs, Mapping):
+            plan.check_inputs(inputs, self.name)  # explains what to pass
         if self._bound and map_over is not None:  # a bound value is mapped when named
             inputs = self._with_bound(inputs)
-        names = normalize_map_over(inputs, map_over, self.name)
+        items = MapItems(inputs, map_over, map_mode, where=f"Pipeline {self.name!r}.map()")
         if self._bound and map_over is None:  # left out: only the lists passed here are mapped
             inputs = self._with_bound(inputs)
         plan.check_inputs(inputs, self.name)
-        if map_mode == "zip":
-            check_zip_lengths(names, [len(inputs[n]) for n in names])
+        names = items.names
         config = self._effective()
         ctx = RunContext.root(config, self.name)
 
@@ -276,6 +275,17 @@ class Pipeline(Configurable):
         if ctx.dispatch is None and ctx.caching is None:
             return call()
         return observed(self, plan, ctx, call)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_plans"] = {}  # compiled again where it lands, on first use
+        return state
+
+    def _copy_with_executor(self, executor: ExecutorStrategy) -> Pipeline:
+        """A shallow copy of this pipeline with its own executor set to ``executor``."""
+        clone = copy.copy(self)
+        clone._executor = executor
+        return clone
 
     def _with_bound(self, inputs: Mapping[str, Any]) -> Mapping[str, Any]:
         if not isinstance(inputs, Mapping):

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..callbacks._dispatch import callback_context
-from ..engine._items import MAP_MODES
+from ..engine._items import MAP_MODES, MapItems
 from ..errors import MapInputError, PipelineDefinitionError, suggest
 from . import bindings
 from .config import UNSET, Configurable
@@ -143,6 +143,7 @@ class PipelineNode(Configurable):
             nodes = self.pipeline.plan(inner_outputs).node_names
             dispatch.emit("on_nested_pipeline_start", self.name, self.pipeline.name, nodes, cb)
         if self.map_over:
+            MapItems(values, self.map_over, self.map_mode, where=f"Node {self.name!r}")
             result: dict[str, Any] = backend.map(
                 self.pipeline,
                 inner_inputs,

@@ -18,20 +18,34 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
 
     from .graph import Graph
+    from .pipeline import Pipeline
     from .pipeline_node import PipelineNode
 
 __all__ = ["Plan", "Step", "compile_plan"]
 
 
 class Step:
-    """One node of a plan, with everything the hot path reads precomputed.
+    """One node of a compiled plan, read-only, with what the hot path reads precomputed.
 
-    ``simple`` marks the common case the executors run inline: a synchronous
-    function node with one output. ``nested`` steps hold a ``PipelineNode``
-    and ``inner_outputs``: the inner outputs needed (``None`` for all).
+    - ``name``: the node's name; ``node``: the :class:`Node` or ``PipelineNode``;
+    - ``params``: the input names it takes, in call order; ``defaults``: the
+      defaults of the optional ones;
+    - ``outputs``: the names it produces; ``output``: the single name, or
+      ``None`` when it produces several (the function then returns a tuple);
+    - ``func``: the function, callable with ``params`` positionally
+      (keyword-only parameters are taken care of); ``is_async``: an
+      ``async def`` function; ``cache``: whether its calls may be cached;
+    - ``simple``: a synchronous function node with one output (the case the
+      built-in executors run inline);
+    - ``nested``: a pipeline used as a node; then ``pipeline`` is the inner
+      pipeline, ``inner_plan`` its plan for ``inner_outputs`` (the inner
+      outputs needed, ``None`` for all), ``input_mapping`` (outer -> inner),
+      ``output_mapping`` (inner -> outer), ``map_over`` (outer names; empty
+      when it runs once), ``map_mode``, and ``bound`` its bound inputs.
     """
 
     __slots__ = (
+        "cache",
         "defaults",
         "func",
         "inner_outputs",
@@ -45,25 +59,89 @@ class Step:
         "simple",
     )
 
+    cache: bool
+    defaults: dict[str, Any]
+    func: Callable[..., Any]
+    inner_outputs: tuple[str, ...] | None
+    is_async: bool
+    name: str
+    nested: bool
+    node: Node | PipelineNode
+    output: str | None
+    outputs: tuple[str, ...]
+    params: tuple[str, ...]
+    simple: bool
+
     def __init__(self, node: Node | PipelineNode, inner_outputs: tuple[str, ...] | None) -> None:
-        self.node = node
-        self.name = node.name
-        self.outputs: tuple[str, ...] = node.output_names
-        self.output: str | None = self.outputs[0] if len(self.outputs) == 1 else None
-        self.inner_outputs = inner_outputs
+        init = object.__setattr__
+        outputs = node.output_names
+        init(self, "node", node)
+        init(self, "name", node.name)
+        init(self, "outputs", outputs)
+        init(self, "output", outputs[0] if len(outputs) == 1 else None)
+        init(self, "inner_outputs", inner_outputs)
         if isinstance(node, Node):
-            self.nested = False
-            self.params: tuple[str, ...] = node.parameters
-            self.defaults: dict[str, Any] = node.defaults
-            self.func: Callable[..., Any] = _positional(node)
-            self.is_async = node.is_async
+            init(self, "nested", False)
+            init(self, "params", node.parameters)
+            init(self, "defaults", node.defaults)
+            init(self, "func", _positional(node))
+            init(self, "is_async", node.is_async)
+            init(self, "cache", node.cache)
         else:
-            self.nested = True
-            self.params, optional = node.interface(inner_outputs)
-            self.defaults = dict.fromkeys(optional)
-            self.func = _not_callable
-            self.is_async = False
-        self.simple = not self.nested and not self.is_async and self.output is not None
+            params, optional = node.interface(inner_outputs)
+            init(self, "nested", True)
+            init(self, "params", params)
+            init(self, "defaults", dict.fromkeys(optional))
+            init(self, "func", _not_callable)
+            init(self, "is_async", False)
+            init(self, "cache", False)
+        init(self, "simple", not self.nested and not self.is_async and self.output is not None)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        msg = f"Step is read-only (it is part of a compiled plan); cannot set {name!r}."
+        raise AttributeError(msg)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Step, (self.node, self.inner_outputs))
+
+    # -- nested pipelines ------------------------------------------------------------
+
+    @property
+    def pipeline(self) -> Pipeline | None:
+        """The inner pipeline of a nested step (``None`` for a function node)."""
+        return self.node.pipeline if self.nested else None  # type: ignore[union-attr]
+
+    @property
+    def inner_plan(self) -> Plan | None:
+        """The plan the inner pipeline runs for this step (``None`` for a function node)."""
+        pipeline = self.pipeline
+        return pipeline.plan(self.inner_outputs) if pipeline is not None else None
+
+    @property
+    def map_over(self) -> tuple[str, ...]:
+        """The outer names a nested step maps over (empty: it runs once)."""
+        return self.node.map_over if self.nested else ()  # type: ignore[union-attr]
+
+    @property
+    def map_mode(self) -> str:
+        """``"zip"`` or ``"product"`` for a nested step that maps."""
+        return self.node.map_mode if self.nested else "zip"  # type: ignore[union-attr]
+
+    @property
+    def input_mapping(self) -> dict[str, str]:
+        """Outer name -> inner name, for the inputs a nested step renames (a copy)."""
+        return dict(self.node.input_mapping) if self.nested else {}  # type: ignore[union-attr]
+
+    @property
+    def output_mapping(self) -> dict[str, str]:
+        """Inner name -> outer name, for the outputs a nested step renames (a copy)."""
+        return dict(self.node.output_mapping) if self.nested else {}  # type: ignore[union-attr]
+
+    @property
+    def bound(self) -> dict[str, Any]:
+        """The inner pipeline's bound inputs (a copy; the parent's values win)."""
+        pipeline = self.pipeline
+        return pipeline.bound_inputs if pipeline is not None else {}
 
     def __repr__(self) -> str:
         return f"Step({self.name!r})"
@@ -88,12 +166,27 @@ def _positional(node: Node) -> Callable[..., Any]:
 
 
 class Plan:
-    """The compiled steps of one pipeline for one ``output_name``."""
+    """The compiled steps of one pipeline for one ``output_name``; read-only.
+
+    - ``steps``: the :class:`Step` objects to run, in an order where every
+      step comes after the steps producing its inputs;
+    - ``outputs``: the names a run returns, in order;
+    - ``required`` / ``optional``: the input names that must be given / may be
+      left out (a node default is used); ``required_by`` maps each required
+      input to the names of the nodes needing it; ``inputs``: both, in the
+      pipeline's input order;
+    - ``dependencies``: for each step, the indices of the steps producing its
+      inputs; ``is_chain``: no two steps can ever run at once;
+    - ``node_names``: the step names, in order; ``has_nested``: a step holds a
+      nested pipeline.
+    """
 
     __slots__ = (
-        "_dependencies",
+        "dependencies",
         "graph",
         "has_nested",
+        "inputs",
+        "is_chain",
         "node_names",
         "optional",
         "outputs",
@@ -101,6 +194,18 @@ class Plan:
         "required_by",
         "steps",
     )
+
+    dependencies: tuple[tuple[int, ...], ...]
+    graph: Graph
+    has_nested: bool
+    inputs: tuple[str, ...]
+    is_chain: bool
+    node_names: tuple[str, ...]
+    optional: frozenset[str]
+    outputs: tuple[str, ...]
+    required: frozenset[str]
+    required_by: dict[str, list[str]]
+    steps: tuple[Step, ...]
 
     def __init__(
         self,
@@ -110,31 +215,34 @@ class Plan:
         required_by: dict[str, list[str]],
         optional: frozenset[str],
     ) -> None:
-        self.graph = graph
-        self.steps = steps
-        self.outputs = outputs
-        self.required_by = required_by
-        self.required = frozenset(required_by)
-        self.optional = optional
-        self.has_nested = any(s.nested for s in steps)
-        self.node_names = tuple(s.name for s in steps)
-        self._dependencies: tuple[tuple[int, ...], ...] | None = None
+        init = object.__setattr__
+        init(self, "graph", graph)
+        init(self, "steps", steps)
+        init(self, "outputs", outputs)
+        init(self, "required_by", required_by)
+        init(self, "required", frozenset(required_by))
+        init(self, "optional", optional)
+        used = self.required | optional
+        init(self, "inputs", tuple(n for n in graph.input_names if n in used))
+        init(self, "has_nested", any(s.nested for s in steps))
+        init(self, "node_names", tuple(s.name for s in steps))
+        producer = {out: i for i, step in enumerate(steps) for out in step.outputs}
+        dependencies = tuple(
+            tuple(sorted({producer[p] for p in step.params if p in producer})) for step in steps
+        )
+        init(self, "dependencies", dependencies)
+        init(self, "is_chain", all(i - 1 in deps for i, deps in enumerate(dependencies) if i))
 
-    @property
-    def dependencies(self) -> tuple[tuple[int, ...], ...]:
-        """For each step, the indices of the steps producing its inputs."""
-        if self._dependencies is None:
-            producer = {out: i for i, step in enumerate(self.steps) for out in step.outputs}
-            self._dependencies = tuple(
-                tuple(sorted({producer[p] for p in step.params if p in producer}))
-                for step in self.steps
-            )
-        return self._dependencies
+    def __setattr__(self, name: str, value: Any) -> None:
+        msg = f"Plan is read-only (compiled once, shared by every run); cannot set {name!r}."
+        raise AttributeError(msg)
 
-    @property
-    def is_chain(self) -> bool:
-        """True when no two steps can ever run at once (each needs the one before)."""
-        return all(i - 1 in deps for i, deps in enumerate(self.dependencies) if i)
+    def __reduce__(self) -> tuple[Any, ...]:
+        args = (self.graph, self.steps, self.outputs, self.required_by, self.optional)
+        return (Plan, args)
+
+    def __repr__(self) -> str:
+        return f"Plan(steps={list(self.node_names)!r}, outputs={list(self.outputs)!r})"
 
     def check_inputs(self, inputs: Mapping[str, Any], pipeline_name: str) -> None:
         """Raise a helpful error for unknown or missing inputs."""

@@ -62,9 +62,18 @@ class CallbackContext:
       ``(pipelines, item_path)`` identifies one scope of one run.
     - ``shared``: a dict shared by every event of one top-level run, for
       callbacks to keep state in.
+
+    Read-only: every callback of an event sees the same context, so none can
+    change what the next one sees (keep state in ``shared`` or on the callback).
     """
 
     __slots__ = ("depth", "item_index", "item_path", "pipelines", "shared")
+
+    depth: int
+    item_index: int | None
+    item_path: tuple[int, ...]
+    pipelines: tuple[str, ...]
+    shared: dict[str, Any]
 
     def __init__(
         self,
@@ -72,11 +81,19 @@ class CallbackContext:
         item_path: tuple[int, ...],
         shared: dict[str, Any],
     ) -> None:
-        self.pipelines = pipelines
-        self.depth = len(pipelines) - 1
-        self.item_path = item_path
-        self.item_index = item_path[-1] if item_path else None
-        self.shared = shared
+        setter = object.__setattr__
+        setter(self, "pipelines", pipelines)
+        setter(self, "depth", len(pipelines) - 1)
+        setter(self, "item_path", item_path)
+        setter(self, "item_index", item_path[-1] if item_path else None)
+        setter(self, "shared", shared)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        msg = (
+            f"CallbackContext is read-only (every callback of an event sees the same one); "
+            f"keep state in ctx.shared or on the callback instead of setting {name!r}."
+        )
+        raise AttributeError(msg)
 
     def __repr__(self) -> str:
         return (

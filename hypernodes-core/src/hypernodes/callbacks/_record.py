@@ -1,66 +1,172 @@
-"""Recording events where callbacks are not (a pool worker, a remote container) and
-replaying them in the caller, so callbacks always run in the caller's process."""
+"""Recording events where callbacks are not, and replaying them where they are.
+
+Callbacks always run in the caller's process. When work runs elsewhere (a
+process-pool worker, a Dask worker, a Modal container), every callback in
+what is shipped travels as a :class:`StandIn` holding only a *token*: a name
+for that callback object in the caller (see :func:`token_of`). On the far
+side, scopes whose callbacks are stand-ins get a :class:`Recorder` instead of
+a dispatcher; it appends each event, tagged with the tokens of the callback
+set it belongs to, to one list per shipped run. Back in the caller,
+:func:`replay` resolves the tokens to the very callback objects and emits each
+event through a dispatcher of exactly that set, so an inner pipeline's own
+callbacks get the inner events and the outer callbacks get the outer ones,
+exactly as when the items run in a thread pool.
+
+An event is ``(tokens, hook, args, pipelines, item_path)``: ``args`` are the
+hook's arguments without its ``CallbackContext``, which the caller rebuilds
+from ``pipelines`` and ``item_path``. An ``on_error`` event carries ``None``
+for the error (the exception travels separately); :func:`replay` puts the
+exception that arrived in its place.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+import itertools
+import os
+import threading
+import weakref
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ._dispatch import Dispatcher
 from ._hooks import CallbackContext, PipelineCallback
 
-__all__ = ["RECORDING", "Recorder", "replay"]
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ["Event", "Recorder", "StandIn", "replay", "resolve", "token_of"]
+
+#: ``(tokens, hook, args, pipelines, item_path)``; see the module docstring.
+Event: TypeAlias = tuple[tuple[str, ...], str, tuple[Any, ...], tuple[str, ...], tuple[int, ...]]
+
+
+class StandIn(PipelineCallback):
+    """What a callback becomes when shipped: its token, nothing else."""
+
+    __slots__ = ("token",)
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (StandIn, (self.token,))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StandIn) and other.token == self.token
+
+    def __hash__(self) -> int:
+        return hash(self.token)
+
+    def __repr__(self) -> str:
+        return f"StandIn({self.token!r})"
+
+
+# -- tokens: names for callback objects of this process ------------------------------
+
+_lock = threading.Lock()
+_counter = itertools.count()
+_by_id: dict[int, tuple[Any, str]] = {}  # id(callback) -> (weak or strong ref, token)
+_by_token: dict[str, Any] = {}  # token -> weak or strong ref
+
+
+def token_of(callback: PipelineCallback) -> str:
+    """A token naming ``callback`` in this process (the same one for its whole life)."""
+    if isinstance(callback, StandIn):
+        return callback.token
+    key = id(callback)
+    with _lock:
+        found = _by_id.get(key)
+        if found is not None and _deref(found[0]) is callback:
+            return found[1]
+        token = f"{os.getpid()}.{next(_counter)}"
+        try:
+            ref: Any = weakref.ref(callback, functools.partial(_forget, key, token))
+        except TypeError:  # not weakly referenceable: kept alive (callbacks are few)
+            ref = callback
+        _by_id[key] = (ref, token)
+        _by_token[token] = ref
+        return token
+
+
+def _forget(key: int, token: str, _ref: Any = None) -> None:
+    with _lock:
+        _by_token.pop(token, None)
+        found = _by_id.get(key)
+        if found is not None and found[1] == token:
+            del _by_id[key]
+
+
+def _deref(ref: Any) -> Any:
+    return ref() if isinstance(ref, weakref.ref) else ref
+
+
+def resolve(tokens: Iterable[str]) -> tuple[PipelineCallback, ...]:
+    """The callbacks of this process named by ``tokens`` (those still alive)."""
+    found = []
+    for token in tokens:
+        ref = _by_token.get(token)
+        callback = _deref(ref) if ref is not None else None
+        if callback is not None:
+            found.append(callback)
+    return tuple(found)
+
+
+# -- recording ---------------------------------------------------------------------
 
 
 class Recorder:
-    """Stands in for a dispatcher in a pool worker: records events to replay in the caller.
+    """Stands in for a dispatcher where callbacks are not: records events to replay.
 
-    Each event is ``(hook, args, pipelines, item_path)``; the caller emits
-    them in order with its own dispatcher. When a chunk fails, its events
-    travel back attached to the exception and are replayed before it is raised.
+    ``tokens`` name the callback set of the scope; ``events`` is the list
+    shared by every scope of one shipped run.
     """
 
-    __slots__ = ("events",)
+    __slots__ = ("events", "tokens")
 
     callbacks: tuple[PipelineCallback, ...] = ()
     is_concurrent = True  # executors then go through emit(), which records
 
-    def __init__(self) -> None:
-        self.events: list[tuple[str, tuple[Any, ...], tuple[str, ...], tuple[int, ...]]] = []
+    def __init__(self, tokens: tuple[str, ...], events: list[Event]) -> None:
+        self.tokens = tokens
+        self.events = events
 
     def emit(self, hook: str, *args: Any) -> None:
         *rest, ctx = args
-        if hook == "on_error":  # the exception is pickled back; keep the event small
+        if hook == "on_error":  # the exception travels on its own; keep the event small
             rest = [rest[0], None]
-        self.events.append((hook, tuple(rest), ctx.pipelines, ctx.item_path))
+        self.events.append((self.tokens, hook, tuple(rest), ctx.pipelines, ctx.item_path))
 
     def child(self, callbacks: tuple[PipelineCallback, ...]) -> Recorder | None:
-        return self if callbacks else None
+        """The recorder of a nested scope whose effective callbacks are ``callbacks``."""
+        if not callbacks:
+            return None
+        tokens = tuple(token_of(c) for c in callbacks)
+        return self if tokens == self.tokens else Recorder(tokens, self.events)
 
     def concurrent(self) -> None:
-        """Recording is per worker process; nothing to do."""
-
-
-class _Recording(PipelineCallback):
-    """Stands in, in a worker's configuration, for the caller's callbacks."""
-
-    def __reduce__(self) -> str:
-        return "RECORDING"
-
-
-RECORDING = _Recording()
+        """list.append is atomic; nothing to do."""
 
 
 def replay(
-    events: list[tuple[str, tuple[Any, ...], tuple[str, ...], tuple[int, ...]]],
-    dispatch: Dispatcher,
+    events: Iterable[Event],
     shared: dict[str, Any],
+    dispatchers: dict[tuple[str, ...], Dispatcher],
     error: BaseException | None = None,
 ) -> None:
-    """Emit events recorded in a worker through the caller's dispatcher.
+    """Emit recorded events to the callbacks their tokens name, in order.
 
-    ``error`` is the exception that ended the chunk, given to a recorded ``on_error``.
+    ``dispatchers`` caches one dispatcher per callback set for the whole run
+    (so a callback switched off after a fault stays off); ``error`` is the
+    exception that ended the shipped work, given to a recorded ``on_error``.
     """
-    for hook, args, pipelines, item_path in events:
-        if hook == "on_error":
-            args = (args[0], error, *args[2:]) if error is not None else args
+    for tokens, hook, args, pipelines, item_path in events:
+        dispatch = dispatchers.get(tokens)
+        if dispatch is None:
+            callbacks = resolve(tokens)
+            if not callbacks:
+                continue
+            dispatch = dispatchers[tokens] = Dispatcher(callbacks)
+            dispatch.concurrent()
+        if hook == "on_error" and error is not None:
+            args = (args[0], error, *args[2:])
         dispatch.emit(hook, *args, CallbackContext(pipelines, item_path, shared))

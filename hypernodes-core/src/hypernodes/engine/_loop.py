@@ -1,9 +1,15 @@
-"""Running coroutines from synchronous code, also when an event loop is already running.
+"""Running coroutines from synchronous code, on a loop of the calling thread's own.
 
-Async nodes called from a synchronous executor, and the eager executor when
-the caller already runs a loop (Jupyter), use one background event loop on a
-daemon thread. It is started on first use and recreated after ``fork``, so a
-process-pool worker never waits on a loop whose thread did not survive.
+Each thread that runs an ``async def`` node (or the eager executor) keeps one
+``asyncio.Runner``: an event loop owned by that thread, reused for every call
+it makes and closed when the thread ends. Threads never wait on each other's
+loops, so a node that calls a pipeline, whose nodes call pipelines, cannot
+deadlock on a shared loop; Ctrl-C in the main thread cancels the running
+coroutine cleanly (``asyncio.Runner`` handles SIGINT).
+
+When the calling thread already runs an event loop (Jupyter, an ``async def``
+node calling ``pipeline.run()``), the coroutine runs to completion on a new
+thread with a loop of its own, since a running loop cannot be re-entered.
 """
 
 from __future__ import annotations
@@ -18,25 +24,35 @@ __all__ = ["run_coroutine", "running_loop"]
 
 T = TypeVar("T")
 
-_lock = threading.Lock()
-_loop: asyncio.AbstractEventLoop | None = None
-_loop_pid = 0
+
+class _Runner:
+    """One thread's runner; its loop is closed when the thread's locals are dropped."""
+
+    __slots__ = ("pid", "runner")
+
+    def __init__(self) -> None:
+        self.runner = asyncio.Runner()
+        self.pid = os.getpid()
+
+    def __del__(self) -> None:
+        if self.pid != os.getpid():
+            return
+        try:
+            loop = self.runner.get_loop()
+            if not loop.is_running():
+                loop.close()
+        except Exception:  # pragma: no cover - already closed, or interpreter exit
+            pass
 
 
-def _background_loop() -> asyncio.AbstractEventLoop:
-    global _loop, _loop_pid
-    loop = _loop
-    if loop is not None and _loop_pid == os.getpid() and not loop.is_closed():
-        return loop
-    with _lock:
-        if _loop is None or _loop_pid != os.getpid() or _loop.is_closed():
-            new_loop = asyncio.new_event_loop()
-            thread = threading.Thread(
-                target=new_loop.run_forever, name="hypernodes-async", daemon=True
-            )
-            thread.start()
-            _loop, _loop_pid = new_loop, os.getpid()
-        return _loop
+_local = threading.local()
+
+
+def _runner() -> asyncio.Runner:
+    found: _Runner | None = getattr(_local, "runner", None)
+    if found is None or found.pid != os.getpid():  # a forked child makes its own loop
+        found = _local.runner = _Runner()
+    return found.runner
 
 
 def running_loop() -> asyncio.AbstractEventLoop | None:
@@ -49,17 +65,9 @@ def running_loop() -> asyncio.AbstractEventLoop | None:
 
 def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to completion from synchronous code and return its result."""
-    loop = _background_loop()
-    if running_loop() is loop:
-        # Called from a node running on the background loop itself (a pipeline run
-        # inside an async node): blocking this loop on itself would deadlock.
+    if running_loop() is not None:
         return _run_in_new_thread(coro)
-    future = asyncio.run_coroutine_threadsafe(coro, loop)
-    try:
-        return future.result()
-    except BaseException:
-        future.cancel()
-        raise
+    return _runner().run(coro)
 
 
 def _run_in_new_thread(coro: Coroutine[Any, Any, T]) -> T:
@@ -71,7 +79,7 @@ def _run_in_new_thread(coro: Coroutine[Any, Any, T]) -> T:
         except BaseException as exc:
             outcome.append((False, exc))
 
-    thread = threading.Thread(target=target, name="hypernodes-async-nested", daemon=True)
+    thread = threading.Thread(target=target, name="hypernodes-async", daemon=True)
     thread.start()
     thread.join()
     ok, value = outcome[0]

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..callbacks._dispatch import callback_context, report_error
 from ..errors import OutputCountError
-from ._loop import run_coroutine
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -67,6 +66,8 @@ def run_step(step: Step, values: dict[str, Any], ctx: RunContext) -> None:
         return
     result = step.func(*args_of(step, values))
     if step.is_async:
+        from ._loop import run_coroutine  # asyncio is imported when an async node first runs
+
         result = run_coroutine(result)
     store(step, values, result)
 
@@ -172,20 +173,16 @@ def run_item(
     ctx: RunContext,
 ) -> None:
     """Run one map item (``ctx`` is the item's context) between its item events."""
-    dispatch = ctx.dispatch
-    if dispatch is None:
+    if ctx.dispatch is None:
         run_plan(plan, values, ctx)
         return
-    index = ctx.item_path[-1]
-    cb = callback_context(ctx)
-    dispatch.emit("on_map_item_start", index, cb)
-    start = time.perf_counter()
+    ctx.begin_item()
     run_plan(plan, values, ctx)
-    if ctx.caching is not None and ctx.item_stats == [0] and plan.steps:
-        dispatch.emit("on_map_item_cached", index, cb)
-    dispatch.emit("on_map_item_end", index, time.perf_counter() - start, cb)
+    ctx.end_item()
 
 
 def note(exc: BaseException, text: str) -> None:
-    """Add a hypernodes note to an exception raised by user code (PEP 678)."""
-    exc.add_note(f"hypernodes: {text}")
+    """Add a hypernodes note to an exception raised by user code (PEP 678), once."""
+    text = f"hypernodes: {text}"
+    if text not in getattr(exc, "__notes__", ()):
+        exc.add_note(text)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import time
+from concurrent.futures import BrokenExecutor, Executor
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..callbacks._dispatch import callback_context, report_error
 from ..engine._backend import LocalBackend
 from ..engine._items import MapItems
 from ..engine._steps import note, run_item
-from ._pools import PoolDescription, map_in_pool
+from ..errors import WorkerLostError
+from ._pools import PoolDescription, map_in_pool, occupies
 
 if TYPE_CHECKING:
-    from concurrent.futures import Executor
-
     from .._model.pipeline import Pipeline
     from .._model.plan import Plan
     from ..engine._backend import Backend
@@ -73,6 +71,18 @@ class TaskExecutor(ExecutorStrategy):
     """
 
     def __init__(self, map_executor: Executor | None = None) -> None:
+        if map_executor is not None and not isinstance(map_executor, Executor):
+            hint = (
+                f' (for a name, use executor="{map_executor}")'
+                if map_executor in ("threads", "processes")
+                else ""
+            )
+            msg = (
+                f"map_executor must be a concurrent.futures.Executor (a ThreadPoolExecutor, "
+                f"hypernodes.executor.process_pool(n), a loky or Dask client executor), got "
+                f"{type(map_executor).__name__} {map_executor!r}{hint}."
+            )
+            raise TypeError(msg)
         self._pool: Executor | None = map_executor
         self._pool_description: PoolDescription | None = None
 
@@ -126,28 +136,56 @@ class TaskExecutor(ExecutorStrategy):
         output_name: tuple[str, ...] | None = None,
     ) -> dict[str, list[Any]]:
         plan = pipeline.plan(output_name)
-        items = MapItems(inputs, map_over, map_mode)
-        dispatch = ctx.dispatch
-        if dispatch is not None:
-            start = time.perf_counter()
-            cb = callback_context(ctx)
-            dispatch.emit("on_map_start", pipeline.name, len(items), cb)
+        items = MapItems(inputs, map_over, map_mode, where=f"Pipeline {pipeline.name!r}.map()")
+        observed = ctx.dispatch is not None
+        if observed:
+            ctx.begin_map(pipeline.name, len(items))
         pool = None if ctx.in_worker else self.map_executor
         try:
-            if pool is None or len(items) < 2:
+            if pool is None or len(items) < 2 or occupies(pool):
                 result = self.map_here(plan, items, ctx)
             else:
-                rows = map_in_pool(self, pipeline, plan, output_name, items, ctx, pool)
+                rows = self._map_in(pool, pipeline, plan, output_name, items, ctx)
                 columns = zip(*rows, strict=True)
                 result = {
                     name: list(column) for name, column in zip(plan.outputs, columns, strict=True)
                 }
         except BaseException as exc:
-            report_error(ctx, None, exc)
+            ctx.fail(None, exc)
             raise
-        if dispatch is not None:
-            dispatch.emit("on_map_end", pipeline.name, time.perf_counter() - start, cb)
+        if observed:
+            ctx.end_map(pipeline.name)
         return result
+
+    def _map_in(
+        self,
+        pool: Executor,
+        pipeline: Pipeline,
+        plan: Plan,
+        output_name: tuple[str, ...] | None,
+        items: MapItems,
+        ctx: RunContext,
+    ) -> list[tuple[Any, ...]]:
+        """Map in ``pool``; a pool that broke (a worker died) is replaced by a new one."""
+        try:
+            return map_in_pool(self, pipeline, plan, output_name, items, ctx, pool)
+        except BrokenExecutor:  # broken by an earlier map: replace it and go on
+            pool = self._replace_pool(pool)
+            return map_in_pool(self, pipeline, plan, output_name, items, ctx, pool)
+        except WorkerLostError:  # this map lost a worker; the next one gets a working pool
+            self._replace_pool(pool)
+            raise
+
+    def _replace_pool(self, pool: Executor) -> Executor:
+        try:
+            fresh = PoolDescription.of(pool).build()
+        except TypeError:
+            raise BrokenExecutor(
+                f"{type(pool).__name__} is broken (a worker died) and cannot be rebuilt; "
+                "pass a new pool."
+            ) from None
+        self._pool = fresh
+        return fresh
 
     def map_here(self, plan: Plan, items: MapItems, ctx: RunContext) -> dict[str, list[Any]]:
         """Run the items one after another in this thread."""
@@ -160,7 +198,7 @@ class TaskExecutor(ExecutorStrategy):
         try:
             for index, values in enumerate(items):
                 if per_item_ctx:
-                    run_item(run_plan, plan, values, ctx.for_item(index, in_worker=False))
+                    run_item(run_plan, plan, values, ctx.item(index))
                 else:
                     run_plan(plan, values, ctx)
                 for column, name in pairs:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..engine._loop import run_coroutine
 from ..engine._steps import execute, execute_async, note
 from ._base import TaskExecutor
+from ._pools import occupies, occupying
 from ._sequential import SequentialNodeExecutor
 
 if TYPE_CHECKING:
@@ -26,12 +27,15 @@ class EagerNodeExecutor(TaskExecutor):
     synchronous nodes run in a thread pool (``max_threads`` threads, default
     that of ``ThreadPoolExecutor``) so independent ones overlap, and nested
     pipelines run on threads of their own so they never wait for a pool slot
-    held by their parent. The loop is hypernodes' background loop, so this
-    works when the caller already runs an event loop (Jupyter). When a node
-    fails, nodes not yet started are cancelled and its exception is raised.
+    held by their parent. The loop belongs to the calling thread; when the
+    caller already runs an event loop (Jupyter), the run gets a thread and a
+    loop of its own. When a node fails, nodes not yet started are cancelled
+    and its exception is raised.
 
     A plan in which every node needs the one before it (a chain) has nothing
-    to overlap and runs inline, without the event-loop round trip.
+    to overlap and runs inline, without the event-loop round trip; so does a
+    pipeline run by a node that itself runs on one of this executor's threads
+    (its threads may all be busy waiting the same way).
     """
 
     def __init__(
@@ -62,7 +66,11 @@ class EagerNodeExecutor(TaskExecutor):
         self._lock = threading.Lock()
 
     def run_plan(self, plan: Plan, values: dict[str, Any], ctx: RunContext) -> None:
-        if plan.is_chain:
+        threads = self._threads
+        if plan.is_chain or (threads is not None and occupies(threads)):
+            # A chain has nothing to overlap; and a node running on one of this
+            # executor's threads that runs a pipeline with this executor must not
+            # wait for threads that may all be waiting the same way: inline.
             SequentialNodeExecutor.run_plan(self, plan, values, ctx)  # type: ignore[arg-type]
             return
         if ctx.dispatch is not None:
@@ -86,7 +94,9 @@ class EagerNodeExecutor(TaskExecutor):
                 elif step.nested:
                     await _in_own_thread(loop, execute, step, values, ctx, hashes)
                 else:
-                    await loop.run_in_executor(threads, execute, step, values, ctx, hashes)
+                    await loop.run_in_executor(
+                        threads, _occupying_call, threads, step, values, ctx, hashes
+                    )
             except Exception as exc:
                 note(exc, f"in node {step.name!r} of pipeline {label!r}")
                 raise
@@ -101,6 +111,17 @@ class EagerNodeExecutor(TaskExecutor):
             for task in tasks:
                 task.cancel()
             raise
+
+
+def _occupying_call(
+    threads: ThreadPoolExecutor,
+    step: Step,
+    values: dict[str, Any],
+    ctx: RunContext,
+    hashes: dict[str, str],
+) -> None:
+    with occupying(threads):
+        execute(step, values, ctx, hashes)
 
 
 def _retrieve(task: asyncio.Task[None]) -> None:

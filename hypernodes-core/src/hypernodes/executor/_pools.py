@@ -5,26 +5,29 @@ Two paths, chosen by where the pool runs its work:
 - **In this process** (``ThreadPoolExecutor``): ``min(n, workers)`` worker loops
   pull item indices from a shared counter, so there is one submit per worker,
   not per item, and no item waits behind a slow one.
-- **Elsewhere** (process pools, loky, Dask, anything else): the pipeline, the
-  executor, the run configuration and the inputs shared by every item are
-  serialised with cloudpickle ONCE per map; the mapped values travel in chunks
-  sized so every worker is busy
-  (``ceil(n / (4 * workers))``, at most 256), and each worker unpickles the
-  payload once per map, not per chunk.
+- **Elsewhere** (process pools, loky, Dask, anything else): an items
+  :class:`~hypernodes.engine.Job` (the engine's run-elsewhere protocol) packs
+  the pipeline, the executor, the run's detached context and the inputs shared
+  by every item ONCE per map; the mapped values travel in chunks sized so
+  every worker is busy (``ceil(n / (OVERSUBSCRIPTION * workers))``, at most
+  ``MAX_CHUNK``), and each worker unpacks the payload once per map.
 
-Either way results keep input order, a failing item raises its own exception
-type with the item index in a note, KeyboardInterrupt cancels what has not
-started, and a worker process that dies is a :class:`WorkerLostError` naming
-the items that were in flight.
+Either way results keep input order; a failing item raises its own exception
+type with the item index in a note; a map started from a thread that is
+itself a worker of the pool runs inline instead of waiting on it;
+KeyboardInterrupt cancels what has not started and asks running chunks to
+stop before their next item; a worker process that dies is a
+:class:`WorkerLostError` naming the items that were in flight.
 """
 
 from __future__ import annotations
 
-import copy
 import itertools
+import multiprocessing
 import os
+import signal
+import sys
 import threading
-import uuid
 from concurrent.futures import (
     FIRST_EXCEPTION,
     BrokenExecutor,
@@ -36,21 +39,23 @@ from concurrent.futures import (
 )
 from typing import TYPE_CHECKING, Any
 
-from ..callbacks._record import RECORDING, Recorder, replay
-from ..engine._context import RunContext
+from ..engine._remote import Job, run_job
 from ..engine._steps import note, run_item
 from ..errors import WorkerLostError
 
 if TYPE_CHECKING:
-    from .._model.config import Config
     from .._model.pipeline import Pipeline
     from .._model.plan import Plan
+    from ..engine._context import RunContext
     from ..engine._items import MapItems
     from ._base import TaskExecutor
 
-__all__ = ["PoolDescription", "map_in_pool", "worker_count"]
+__all__ = ["PoolDescription", "map_in_pool", "occupies", "process_pool", "worker_count"]
 
+#: The most items one chunk carries to a worker.
 MAX_CHUNK = 256
+#: Chunks per worker a map is cut into, so a slow chunk never leaves workers idle.
+OVERSUBSCRIPTION = 4
 
 
 def worker_count(pool: Executor) -> int:
@@ -82,6 +87,37 @@ def map_in_pool(
     return _map_out_of_process(strategy, pipeline, output_key, items, ctx, pool)
 
 
+_occupied = threading.local()
+
+
+def occupies(pool: Executor) -> bool:
+    """Whether the calling thread is a worker of ``pool``, running a map item or a node.
+
+    A map (or node) started from such a thread must not wait on ``pool``:
+    every worker might be waiting the same way, and none would be left to run
+    the work. It runs inline instead.
+    """
+    return id(pool) in getattr(_occupied, "pools", ())
+
+
+class occupying:
+    """Mark the calling thread as a worker of ``pool`` while the block runs."""
+
+    __slots__ = ("key",)
+
+    def __init__(self, pool: Executor) -> None:
+        self.key = id(pool)
+
+    def __enter__(self) -> None:
+        pools = getattr(_occupied, "pools", None)
+        if pools is None:
+            pools = _occupied.pools = set()
+        pools.add(self.key)
+
+    def __exit__(self, *exc_info: object) -> None:
+        _occupied.pools.discard(self.key)
+
+
 def _map_in_threads(
     strategy: TaskExecutor,
     plan: Plan,
@@ -98,19 +134,20 @@ def _map_in_threads(
     label = ctx.path[-1]
 
     def work() -> None:
-        while not stopped.is_set():
-            index = next_index()
-            if index >= count:
-                return
-            values = items[index]
-            try:
-                run_item(run_plan, plan, values, ctx.for_item(index, in_worker=True))
-            except BaseException as exc:
-                stopped.set()
-                if isinstance(exc, Exception):
-                    note(exc, f"in map item {index} of pipeline {label!r}")
-                raise
-            results[index] = tuple([values[name] for name in outputs])
+        with occupying(pool):
+            while not stopped.is_set():
+                index = next_index()
+                if index >= count:
+                    return
+                values = items[index]
+                try:
+                    run_item(run_plan, plan, values, ctx.item(index, in_worker=True))
+                except BaseException as exc:
+                    stopped.set()
+                    if isinstance(exc, Exception):
+                        note(exc, f"in map item {index} of pipeline {label!r}")
+                    raise
+                results[index] = tuple([values[name] for name in outputs])
 
     if ctx.dispatch is not None:
         ctx.dispatch.concurrent()
@@ -149,51 +186,22 @@ def _map_out_of_process(
     ctx: RunContext,
     pool: Executor,
 ) -> list[tuple[Any, ...]]:
-    import cloudpickle
-
-    worker = strategy.without_pool()
-    if pipeline._executor is strategy:  # its pool stays here; workers run items inline
-        pipeline = copy.copy(pipeline)
-        pipeline._executor = worker
-    record = ctx.dispatch is not None
-    payload = cloudpickle.dumps(
-        (
-            worker,
-            pipeline,
-            output_key,
-            _worker_config(ctx.config, strategy, worker),
-            ctx.path,
-            ctx.item_path,
-            record,
-            items.shared,  # inputs shared by every item travel once, not once per chunk
-            items.names,
-        )
-    )
-    rows = list(items.rows())
-    token = uuid.uuid4().hex
-    count = len(rows)
-    size = max(1, min(MAX_CHUNK, -(-count // (4 * worker_count(pool)))))
-    chunks = {
-        pool.submit(
-            _run_chunk, token, payload, start, cloudpickle.dumps(rows[start : start + size])
-        ): start
-        for start in range(0, count, size)
-    }
+    check_main_guard(pool)
+    where = f"a worker of {type(pool).__name__}"
+    job = Job.items(pipeline, strategy, ctx, items, output_key, where=where)
+    count = len(items)
+    size = max(1, min(MAX_CHUNK, -(-count // (OVERSUBSCRIPTION * worker_count(pool)))))
+    chunks: dict[Future[bytes], int] = {}
     results: list[Any] = [None] * count
     try:
+        for start in range(0, count, size):
+            chunks[pool.submit(run_job, job.payload, job.chunk(start, start + size))] = start
         for future in as_completed(chunks):
-            error = future.exception()
-            if error is not None:
-                if record:
-                    events = getattr(error, "_hypernodes_events", [])
-                    replay(events, ctx.dispatch, ctx.shared, error)  # type: ignore[arg-type]
-                raise error
-            rows, events = cloudpickle.loads(future.result())
-            if record:
-                replay(events, ctx.dispatch, ctx.shared)  # type: ignore[arg-type]
+            rows = job.receive(future.result())
             start = chunks[future]
             results[start : start + len(rows)] = rows
     except BrokenExecutor as exc:
+        job.stop()
         _cancel(chunks)
         lost = sorted(
             start for future, start in chunks.items() if not future.done() or _lost(future)
@@ -206,80 +214,59 @@ def _map_out_of_process(
         )
         raise WorkerLostError(msg) from exc
     except BaseException:
+        job.stop()  # chunks already running stop before their next item
         _cancel(chunks)
         raise
     return results
 
 
-def _cancel(futures: dict[Future[Any], int]) -> None:
+def _cancel(futures: dict[Future[bytes], int]) -> None:
     for future in futures:
         future.cancel()
 
 
 def _lost(future: Future[Any]) -> bool:
-    return isinstance(future.exception(), BrokenExecutor)
+    return not future.cancelled() and isinstance(future.exception(), BrokenExecutor)
 
 
-def _worker_config(config: Config, strategy: TaskExecutor, worker: TaskExecutor) -> Config:
-    """The configuration items run with in a worker: no pools (nested maps run inline)."""
-    from .._model.config import Config
-    from ._base import TaskExecutor
-
-    inherited = config.executor
-    if inherited is strategy:
-        inherited = worker
-    elif isinstance(inherited, TaskExecutor):
-        inherited = inherited.without_pool()
-    # Callbacks stay in the caller: workers record events for every level that has some.
-    callbacks = (RECORDING,) if config.callbacks else ()
-    return Config(config.backend, inherited, config.cache, callbacks)
+_guard_checked: dict[str, bool] = {}
 
 
-_payloads: dict[str, Any] = {}  # the unpickled payloads of the last few maps
-_payload_lock = threading.Lock()
+def check_main_guard(pool: Executor) -> None:
+    """Refuse a process pool that would re-run an unguarded script in every worker.
 
-
-def _run_chunk(token: str, payload: bytes, start: int, chunk: bytes) -> bytes:
-    """Worker side: run a chunk of items; the payload is unpickled once per map.
-
-    Items and results travel as cloudpickle bytes (so lambdas and local classes
-    can be inputs and outputs); the result holds the items' output values and
-    the callback events recorded while running them (replayed by the caller).
+    Workers started with ``spawn`` or ``forkserver`` import the main script
+    again; a script that runs its pipelines at top level (no
+    ``if __name__ == "__main__":``) would then start a map in every worker,
+    which dies while starting and leaves a broken pool.
     """
-    import cloudpickle
+    from concurrent.futures import ProcessPoolExecutor
 
-    rows: list[tuple[Any, ...]] = cloudpickle.loads(chunk)
-    with _payload_lock:
-        unpacked = _payloads.get(token)
-        if unpacked is None:
-            unpacked = cloudpickle.loads(payload)
-            if len(_payloads) >= 4:
-                _payloads.pop(next(iter(_payloads)))
-            _payloads[token] = unpacked
-    strategy, pipeline, output_key, config, path, item_path, record, shared, names = unpacked
-    plan = pipeline.plan(output_key)
-    outputs = plan.outputs
-    results = []
-    recorder = Recorder() if record else None
-    chunk_ctx = RunContext(config, recorder, path, item_path=item_path, in_worker=True)
-    try:
-        for offset, row in enumerate(rows):
-            index = start + offset
-            values = shared.copy()
-            values.update(zip(names, row, strict=True))
-            try:
-                run_item(strategy.run_plan, plan, values, chunk_ctx.for_item(index, in_worker=True))
-            except Exception as exc:
-                note(exc, f"in map item {index} of pipeline {path[-1]!r}")
-                if recorder is not None:
-                    exc._hypernodes_events = recorder.events  # type: ignore[attr-defined]
-                raise
-            results.append(tuple([values[name] for name in outputs]))
-    finally:
-        if chunk_ctx.caching is not None:
-            chunk_ctx.caching.flush()
-    data: bytes = cloudpickle.dumps((results, recorder.events if recorder is not None else []))
-    return data
+    if not isinstance(pool, ProcessPoolExecutor):
+        return
+    context = getattr(pool, "_mp_context", None)
+    if context is not None and context.get_start_method() == "fork":
+        return
+    main = sys.modules.get("__main__")
+    path = getattr(main, "__file__", None)
+    if not path or not path.endswith(".py"):
+        return
+    guarded = _guard_checked.get(path)
+    if guarded is None:
+        try:
+            with open(path, encoding="utf-8") as file:
+                source = file.read()
+        except OSError:
+            source = "__main__"
+        guarded = _guard_checked[path] = "__main__" in source
+    if not guarded:
+        msg = (
+            f'{path} runs a process-pool map without an `if __name__ == "__main__":` guard. '
+            "Process-pool workers start by importing the script again, so each would run "
+            "the pipeline too and die while starting. Put the code that runs pipelines under "
+            '`if __name__ == "__main__":`, or use executor="threads".'
+        )
+        raise RuntimeError(msg)
 
 
 # -- pickling executors that hold a pool ---------------------------------------------
@@ -343,9 +330,17 @@ def process_pool(max_workers: int | None = None) -> Executor:
 
     Forking a process that runs threads (an event loop, a thread pool, a
     Dask client) can deadlock the child, so hypernodes' own process pools
-    spawn; work reaches them serialised with cloudpickle.
+    spawn; work reaches them serialised with cloudpickle. Workers ignore
+    Ctrl-C: the caller receives it, and the map's chunks stop before their
+    next item.
     """
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint
+    )
+
+
+def _ignore_sigint() -> None:
+    """Workers leave Ctrl-C to the caller, which stops the map (see ``Job.stop``)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

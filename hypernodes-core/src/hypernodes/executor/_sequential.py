@@ -44,7 +44,7 @@ class SequentialNodeExecutor(TaskExecutor):
                     else:
                         execute(step, values, ctx, hashes)
             elif dispatch.is_concurrent:
-                self._run_observed(plan, values, ctx, hashes)
+                _run_observed(plan, values, ctx, hashes)
             else:
                 # One thread: call the hooks directly, the cheapest way to observe.
                 dispatch = cast(Dispatcher, dispatch)  # a Recorder is always "concurrent"
@@ -80,23 +80,23 @@ class SequentialNodeExecutor(TaskExecutor):
                 note(exc, f"in node {step.name!r} of pipeline {ctx.path[-1]!r}")
             raise
 
-    @staticmethod
-    def _run_observed(
-        plan: Plan, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]
-    ) -> None:
-        """Node events around plain calls, delivered one at a time (threads are involved)."""
-        emit = ctx.dispatch.emit  # type: ignore[union-attr]
-        cb = callback_context(ctx)
-        clock = time.perf_counter
-        for step in plan.steps:
-            if not step.simple:
-                execute(step, values, ctx, hashes)
-                continue
-            emit("on_node_start", step.name, cb)
-            start = clock()
-            try:
-                values[step.output] = step.func(*[values[p] for p in step.params])  # type: ignore[index]
-            except BaseException as exc:
-                report_error(ctx, step.name, exc)
-                raise
-            emit("on_node_end", step.name, clock() - start, cb)
+
+def _run_observed(
+    plan: Plan, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]
+) -> None:
+    """Node events around plain calls, delivered one at a time (threads are involved)."""
+    emit = ctx.dispatch.emit  # type: ignore[union-attr]
+    cb = callback_context(ctx)
+    clock = time.perf_counter
+    for step in plan.steps:
+        if not step.simple:
+            execute(step, values, ctx, hashes)
+            continue
+        emit("on_node_start", step.name, cb)
+        start = clock()
+        try:
+            values[step.output] = step.func(*[values[p] for p in step.params])  # type: ignore[index]
+        except BaseException as exc:
+            report_error(ctx, step.name, exc)
+            raise
+        emit("on_node_end", step.name, clock() - start, cb)

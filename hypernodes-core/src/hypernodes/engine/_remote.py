@@ -1,0 +1,487 @@
+"""Running a pipeline, a map, or a chunk of map items elsewhere, and getting it back.
+
+The protocol every out-of-process path uses (process pools, Dask, Modal,
+a clean subprocess):
+
+1. In the caller, a :class:`Job` packs what the work needs into one payload
+   of bytes: the pipeline, the executor, the inputs, and the caller's context
+   detached (:meth:`RunContext.detach`). Packing uses cloudpickle, so
+   functions defined in a test, a script or a notebook travel; every
+   callback travels as a stand-in naming it (callbacks never run elsewhere);
+   with ``by_value=True`` the user's own modules travel by value too, for a
+   far side that has only the installed packages (a container).
+2. Anywhere, :func:`run_job` runs the payload with a ``LocalBackend`` and
+   returns bytes of ``(outputs, events, error)``: the events every callback
+   scope recorded, and the exception that ended the work, if any, packed so
+   that it comes back as itself whenever its type can be rebuilt.
+3. In the caller, :meth:`Job.receive` replays the events to the callbacks
+   they belong to and returns the outputs, or raises the error with its
+   original type, its notes, and the remote traceback as one more note.
+
+A map may also travel in chunks of items (:meth:`Job.items`): the payload
+(pipeline, executor, inputs shared by every item) is packed once per map and
+each chunk carries only its rows; the far side unpacks a payload once, not
+once per chunk.
+"""
+
+from __future__ import annotations
+
+import atexit
+import io
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import traceback
+import types
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+import cloudpickle
+
+from ..callbacks._hooks import PipelineCallback
+from ..callbacks._record import StandIn, token_of
+from ..errors import RemoteError
+from ._steps import note, run_item
+
+if TYPE_CHECKING:
+    from .._model.config import Config
+    from .._model.pipeline import Pipeline
+    from ..executor import ExecutorStrategy
+    from ._context import RunContext
+    from ._items import MapItems
+
+__all__ = ["Job", "pack", "run_job", "unpack"]
+
+#: How many maps' payloads a worker keeps unpacked (the maps a worker serves at once).
+PAYLOAD_MEMO = 4
+
+
+# -- packing -------------------------------------------------------------------------
+
+
+class _Pickler(cloudpickle.CloudPickler):  # type: ignore[misc]
+    """cloudpickle, with every callback replaced by a stand-in that names it."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, PipelineCallback) and not isinstance(obj, type):
+            return (StandIn, (token_of(obj),))
+        return super().reducer_override(obj)
+
+
+class _ModuleFinder(_Pickler):
+    """A pickler that notes the modules of the functions, classes and modules it meets."""
+
+    def __init__(self, file: Any, found: set[str]) -> None:
+        super().__init__(file)
+        self.found = found
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, types.ModuleType):
+            self.found.add(obj.__name__)
+        elif isinstance(obj, type | types.FunctionType):
+            module = getattr(obj, "__module__", None)
+            if isinstance(module, str):
+                self.found.add(module)
+        return super().reducer_override(obj)
+
+
+_by_value_lock = threading.Lock()  # cloudpickle's by-value registry is process-global
+
+
+def pack(obj: Any, *, by_value: bool = False) -> bytes:
+    """``obj`` as bytes for :func:`unpack` elsewhere.
+
+    Callbacks become stand-ins. With ``by_value``, the user's own modules that
+    ``obj`` reaches (not the standard library, not installed packages, not
+    hypernodes) are pickled by value, so the far side needs only the
+    installed packages.
+    """
+    if not by_value:
+        return _dumps(obj)
+    with _by_value_lock:
+        registered: list[types.ModuleType] = []
+        try:
+            while True:
+                found: set[str] = set()
+                _ModuleFinder(io.BytesIO(), found).dump(obj)
+                new = [
+                    sys.modules[name]
+                    for name in sorted(found)
+                    if _travels_by_value(name) and sys.modules[name] not in registered
+                ]
+                if not new:
+                    return _dumps(obj)
+                for module in new:
+                    cloudpickle.register_pickle_by_value(module)
+                    registered.append(module)
+        finally:
+            for module in registered:
+                cloudpickle.unregister_pickle_by_value(module)
+
+
+def _travels_by_value(name: str) -> bool:
+    from ..caching._keys import is_user_module
+
+    module = sys.modules.get(name)
+    return (
+        module is not None
+        and name != "__main__"  # cloudpickle sends __main__'s objects by value anyway
+        and getattr(module, "__file__", None) is not None
+        and is_user_module(name)
+    )
+
+
+def _dumps(obj: Any) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer, protocol=5).dump(obj)
+    return buffer.getvalue()
+
+
+def unpack(data: bytes) -> Any:
+    """The object :func:`pack` packed."""
+    return cloudpickle.loads(data)
+
+
+# -- errors that travel ----------------------------------------------------------------
+
+
+def _rebuild_exception(kind: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """An exception of ``kind`` with ``args`` and attributes, without calling its __init__
+    (whose signature need not match its args)."""
+    exc = kind.__new__(kind)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
+
+def pack_error(exc: BaseException) -> tuple[bytes | None, str, str, str]:
+    """``(the exception as bytes, or None; its type; its message; its traceback text)``.
+
+    The exception is packed as itself when it unpacks again; when its class'
+    constructor does not match its args, it is rebuilt without calling the
+    constructor; when even that fails, only the description travels.
+    """
+    kind = type(exc)
+    type_name = f"{kind.__module__}.{kind.__qualname__}"
+    text = "".join(traceback.format_tb(exc.__traceback__)) + (
+        "".join(traceback.format_exception_only(kind, exc)).rstrip()
+    )
+    data: bytes | None = None
+    for attempt in (exc, (_rebuild_exception, kind, exc.args, dict(vars(exc)))):
+        try:
+            candidate = _dumps(attempt)
+            loaded = unpack(candidate)
+        except Exception:
+            continue
+        if isinstance(attempt, tuple):
+            try:
+                loaded[0](*loaded[1:])
+            except Exception:
+                continue
+        data = candidate
+        break
+    return data, type_name, str(exc), text
+
+
+def unpack_error(packed: tuple[bytes | None, str, str, str], where: str) -> BaseException:
+    """The exception :func:`pack_error` packed, with the remote traceback as a note."""
+    data, type_name, message, text = packed
+    exc: BaseException | None = None
+    reason = "its type could not be rebuilt there"
+    if data is not None:
+        try:
+            loaded = unpack(data)
+            exc = loaded[0](*loaded[1:]) if isinstance(loaded, tuple) else loaded
+        except Exception as unpack_exc:
+            reason = f"it could not be unpacked here ({type(unpack_exc).__name__}: {unpack_exc})"
+    if exc is None:
+        exc = RemoteError(
+            f"{type_name}: {message} (raised in {where}; the exception could not be sent "
+            f"back as itself: {reason})",
+            type_name,
+            text,
+        )
+    note(exc, f"raised in {where}; remote traceback (most recent call last):\n{text}")
+    return exc
+
+
+# -- jobs --------------------------------------------------------------------------------
+
+
+_STOP_DIR: str | None = None
+
+
+def _stop_path() -> str:
+    """A path whose existence asks the chunks of one map to stop (after Ctrl-C or an error)."""
+    global _STOP_DIR
+    if _STOP_DIR is None:
+        _STOP_DIR = tempfile.mkdtemp(prefix="hypernodes-stop-")
+        atexit.register(shutil.rmtree, _STOP_DIR, True)
+    return os.path.join(_STOP_DIR, os.urandom(8).hex())
+
+
+class Job:
+    """Work packed to run elsewhere, and the caller's side of getting it back.
+
+    Build one with :meth:`run`, :meth:`map` or :meth:`items`; send
+    :attr:`payload` (and, for items, each :meth:`chunk`) to wherever
+    :func:`run_job` can be called; give the bytes it returns to
+    :meth:`receive`. A backend that runs pipelines in a subprocess::
+
+        class SubprocessBackend(Backend):
+            def run(self, pipeline, inputs, executor, ctx, output_name=None):
+                job = Job.run(pipeline, inputs, executor, ctx, output_name, by_value=True)
+                return job.receive(call_in_subprocess(run_job, job.payload))
+
+            def map(self, pipeline, inputs, executor, ctx, *, map_over, map_mode,
+                    output_name=None):
+                job = Job.map(pipeline, inputs, executor, ctx, map_over=map_over,
+                              map_mode=map_mode, output_name=output_name, by_value=True)
+                return job.receive(call_in_subprocess(run_job, job.payload))
+
+    ``where`` names the far side in error notes ("a process-pool worker").
+    """
+
+    __slots__ = ("ctx", "payload", "rows", "stop_path", "where")
+
+    def __init__(self, ctx: RunContext, body: tuple[Any, ...], by_value: bool, where: str) -> None:
+        self.ctx = ctx
+        self.where = where
+        self.rows: list[tuple[Any, ...]] = []
+        self.stop_path: str | None = None
+        try:
+            data = pack(body, by_value=by_value)
+        except Exception as exc:
+            raise _unpicklable(body, exc, where) from exc
+        self.payload = os.urandom(16) + data
+
+    @classmethod
+    def run(
+        cls,
+        pipeline: Pipeline,
+        inputs: dict[str, Any] | Any,
+        executor: ExecutorStrategy,
+        ctx: RunContext,
+        output_name: tuple[str, ...] | None = None,
+        *,
+        by_value: bool = False,
+        where: str = "another process",
+    ) -> Job:
+        """A job that runs ``pipeline`` once, as ``LocalBackend().run`` would here."""
+        body = ("run", ctx.detach(), pipeline, executor, dict(inputs), output_name)
+        return cls(ctx, body, by_value, where)
+
+    @classmethod
+    def map(
+        cls,
+        pipeline: Pipeline,
+        inputs: dict[str, Any] | Any,
+        executor: ExecutorStrategy,
+        ctx: RunContext,
+        *,
+        map_over: tuple[str, ...],
+        map_mode: str,
+        output_name: tuple[str, ...] | None = None,
+        by_value: bool = False,
+        where: str = "another process",
+    ) -> Job:
+        """A job that maps ``pipeline`` (the executor's own map, pool included, runs there)."""
+        body = ("map", ctx.detach(), pipeline, executor, dict(inputs), output_name)
+        return cls(ctx, (*body, map_over, map_mode), by_value, where)
+
+    @classmethod
+    def items(
+        cls,
+        pipeline: Pipeline,
+        executor: ExecutorStrategy,
+        ctx: RunContext,
+        items: MapItems,
+        output_name: tuple[str, ...] | None = None,
+        *,
+        by_value: bool = False,
+        where: str = "another process",
+    ) -> Job:
+        """A job whose chunks each run some items of a map, inline, in a worker.
+
+        The payload holds what every item shares; :meth:`chunk` packs the rows
+        of items ``start`` to ``stop``; :meth:`receive` returns each item's
+        output values in plan order. Maps nested in an item run inline there.
+        """
+        from ..executor import TaskExecutor
+
+        worker = executor.without_pool() if isinstance(executor, TaskExecutor) else executor
+        if pipeline._executor is executor:  # its pool stays here; workers run items inline
+            pipeline = pipeline._copy_with_executor(worker)
+        detached = ctx.detach()
+        detached.in_worker = True
+        detached.config = _worker_config(ctx.config, executor, worker)
+        stop_path = _stop_path()
+        body = ("items", detached, pipeline, worker, items.shared, output_name, items.names)
+        job = cls(ctx, (*body, stop_path), by_value, where)
+        job.rows = list(items.rows())
+        job.stop_path = stop_path
+        return job
+
+    def chunk(self, start: int, stop: int) -> bytes:
+        """The rows of items ``start`` to ``stop`` (exclusive) of an items job, packed."""
+        try:
+            return pack((start, self.rows[start:stop]))
+        except Exception as exc:
+            rows = self.rows[start:stop]
+            raise _unpicklable({"map items": rows}, exc, self.where) from exc
+
+    def receive(self, result: bytes) -> Any:
+        """Replay the events ``result`` carries, then return its outputs or raise its error."""
+        outputs, events, error = unpack(result)
+        exc = unpack_error(error, self.where) if error is not None else None
+        self.ctx.replay(events, exc)
+        if exc is not None:
+            raise exc
+        return outputs
+
+    def stop(self) -> None:
+        """Ask chunks of this items job still running to stop before their next item."""
+        if self.stop_path is not None:
+            try:
+                with open(self.stop_path, "w"):
+                    pass
+            except OSError:  # pragma: no cover - an unwritable temp dir: items finish instead
+                pass
+
+
+def _worker_config(config: Config, strategy: ExecutorStrategy, worker: ExecutorStrategy) -> Config:
+    """The configuration items run with in a worker: no pools (nested maps run inline)."""
+    from ..executor import TaskExecutor
+
+    inherited = config.executor
+    if inherited is strategy:
+        inherited = worker
+    elif isinstance(inherited, TaskExecutor):
+        inherited = inherited.without_pool()
+    return config.layered(config.backend, inherited, config.cache, config.callbacks)
+
+
+def _unpicklable(body: Any, exc: Exception, where: str) -> TypeError:
+    """A TypeError naming what in ``body`` cannot be sent to ``where``."""
+    culprit = _find_unpicklable(body)
+    what = f" ({culprit})" if culprit else ""
+    msg = (
+        f"Cannot send the work to {where}: something it needs cannot be pickled{what}: "
+        f"{type(exc).__name__}: {exc}. Make that value picklable (drop live resources in "
+        "__getstate__, or create them inside the node), or run with threads instead."
+    )
+    return TypeError(msg)
+
+
+def _find_unpicklable(body: Any, label: str = "") -> str:
+    """A readable path to the first part of ``body`` that cannot be pickled ('' if none)."""
+    parts: list[tuple[str, Any]] = []
+    if isinstance(body, dict):
+        parts = [(f"{label}[{k!r}]" if label else f"input {k!r}", v) for k, v in body.items()]
+    elif isinstance(body, list | tuple):
+        parts = [(f"{label}[{i}]" if label else "", v) for i, v in enumerate(body)]
+    for part_label, value in parts:
+        try:
+            _dumps(value)
+        except Exception:
+            deeper = _find_unpicklable(value, part_label)
+            return deeper or f"{part_label or 'a value'}: {type(value).__name__} {value!r:.60}"
+    return ""
+
+
+# -- the far side ---------------------------------------------------------------------
+
+_payloads: OrderedDict[bytes, Any] = OrderedDict()
+_payload_lock = threading.Lock()
+
+
+def run_job(payload: bytes, chunk: bytes | None = None) -> bytes:
+    """Run a :class:`Job` here; return bytes of ``(outputs, events, error)``.
+
+    The remote side's entry point (a pool worker, a Dask worker, a Modal
+    function, a subprocess call it with the bytes they received). It never
+    raises for what the work raises: the error travels back in the result.
+    Caches are flushed before it returns.
+    """
+    body = _unpacked(payload, keep=chunk is not None)
+    kind, detached, pipeline, executor = body[:4]
+    ctx = detached.attach()
+    outputs: Any = None
+    error: tuple[bytes | None, str, str, str] | None = None
+    try:
+        from ._backend import LocalBackend
+
+        if kind == "run":
+            outputs = LocalBackend().run(pipeline, body[4], executor, ctx, body[5])
+        elif kind == "map":
+            inputs, output_name, map_over, map_mode = body[4:]
+            outputs = LocalBackend().map(
+                pipeline,
+                inputs,
+                executor,
+                ctx,
+                map_over=map_over,
+                map_mode=map_mode,
+                output_name=output_name,
+            )
+        else:
+            assert chunk is not None, "an items job runs chunk by chunk"
+            outputs = _run_rows(ctx, pipeline, executor, body[4:], unpack(chunk))
+    except BaseException as exc:
+        error = pack_error(exc)
+    finally:
+        ctx.flush()
+    events = ctx.recorded or []
+    try:
+        return _dumps((outputs, events, error))
+    except Exception as exc:
+        failure = TypeError(
+            f"The outputs of pipeline {ctx.path[-1]!r} cannot be sent back: "
+            f"{type(exc).__name__}: {exc}. Return picklable values from the nodes."
+        )
+        return _dumps((None, events, pack_error(failure)))
+
+
+def _unpacked(payload: bytes, keep: bool) -> Any:
+    """The payload's body, unpacked once per map when chunks of one map share it."""
+    token = payload[:16]
+    if not keep:
+        return unpack(payload[16:])
+    with _payload_lock:
+        found = _payloads.get(token)
+        if found is None:
+            found = unpack(payload[16:])
+            if len(_payloads) >= PAYLOAD_MEMO:
+                _payloads.popitem(last=False)
+            _payloads[token] = found
+        return found
+
+
+def _run_rows(
+    ctx: RunContext,
+    pipeline: Pipeline,
+    executor: Any,
+    rest: tuple[Any, ...],
+    chunk: tuple[int, list[tuple[Any, ...]]],
+) -> list[tuple[Any, ...]]:
+    shared, output_name, names, stop_path = rest
+    start, rows = chunk
+    plan = pipeline.plan(output_name)
+    outputs = plan.outputs
+    results = []
+    label = ctx.path[-1]
+    for offset, row in enumerate(rows):
+        if os.path.exists(stop_path):  # the caller stopped the map: start nothing more
+            break
+        index = start + offset
+        values = shared.copy()
+        values.update(zip(names, row, strict=True))
+        try:
+            run_item(executor.run_plan, plan, values, ctx.item(index, in_worker=True))
+        except Exception as exc:
+            note(exc, f"in map item {index} of pipeline {label!r}")
+            raise
+        results.append(tuple([values[name] for name in outputs]))
+    return results
