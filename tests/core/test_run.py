@@ -158,3 +158,41 @@ def test_a_pipeline_with_no_nodes_returns_nothing():
 def test_inputs_that_are_not_a_dict_are_a_type_error(diamond):
     with pytest.raises(TypeError, match="takes its inputs as a dict of name -> value, got list"):
         diamond.run([1, 2])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("returned", ["ab", {"a": 1, "b": 2}])
+def test_a_str_or_dict_returned_for_two_outputs_is_refused_even_when_its_length_fits(returned):
+    from hypernodes.errors import OutputCountError
+
+    @node(output_name=("a", "b"))
+    def pair(x):
+        return returned
+
+    with pytest.raises(OutputCountError, match=r"declares 2 outputs .* but returned a (str|dict)"):
+        Pipeline([pair]).run({"x": 1})
+
+
+def test_an_array_returned_for_two_outputs_is_unpacked():
+    np = pytest.importorskip("numpy")
+
+    @node(output_name=("low", "high"))
+    def bounds(x):
+        return np.array([x - 1, x + 1])
+
+    assert Pipeline([bounds]).run({"x": 5}) == {"low": 4, "high": 6}
+
+
+def test_a_one_name_tuple_output_name_is_refused_with_the_spelling_to_use():
+    from hypernodes.errors import PipelineDefinitionError
+
+    with pytest.raises(PipelineDefinitionError, match=r"write output_name='a'"):
+        node(lambda x: (x,), output_name=("a",))
+
+
+def test_inputs_with_a_key_that_is_not_a_string_are_refused_clearly():
+    @node(output_name="y")
+    def f(x):
+        return x
+
+    with pytest.raises(TypeError, match=r"got the key 1 \(int\).*'x'"):
+        Pipeline([f]).run({1: 2})

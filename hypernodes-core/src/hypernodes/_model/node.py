@@ -85,6 +85,13 @@ def _check_output_name(
             "valid Python identifiers (they become parameter names of later nodes)."
         )
         raise PipelineDefinitionError(msg)
+    if isinstance(output_name, tuple | list) and len(names) == 1:
+        msg = (
+            f"Node {node_name!r}: output_name={output_name!r} names one output as a "
+            f"sequence; write output_name={names[0]!r} (a node with one output returns its "
+            "value as it is, a tuple included)."
+        )
+        raise PipelineDefinitionError(msg)
     if len(set(names)) != len(names):
         msg = f"Node {node_name!r}: output_name {output_name!r} repeats a name."
         raise PipelineDefinitionError(msg)

@@ -1,1 +1,99 @@
-"""The engine: how a run happens (placeholder, filled by the engine-interface work)."""
+"""The engine interface: everything a backend or executor author needs, and nothing private.
+
+A run flows like this::
+
+    Pipeline.run(inputs)                      validates inputs, builds a RunContext
+      -> backend.run(pipeline, inputs, executor, ctx, output_name)      WHERE
+        -> executor.run(pipeline, inputs, ctx, output_name)             HOW
+          -> for step in pipeline.plan(output_name).steps:
+                 ctx.execute(step, values)    cache, callbacks, async, nesting, notes
+
+What is here:
+
+- :class:`Plan` and :class:`Step`: the read-only compiled plan of a pipeline
+  (``pipeline.plan(output_name)``): steps in order with name, function,
+  params, defaults, outputs, async or not, cache flag, and for a nested
+  pipeline its ``map_over``, ``map_mode``, mappings, bound inputs and inner plan.
+- :class:`MapItems`: map inputs validated and expanded (zip or product), the
+  one implementation ``Pipeline.map`` and nested ``map_over`` share.
+- :class:`RunContext`: the facade over one run — execute a step, emit events,
+  open and close the scopes callbacks see, cache lookups and stores,
+  :meth:`~RunContext.detach` and :meth:`~RunContext.replay`.
+- :class:`DetachedContext`, :class:`Job`, :func:`run_job`, :func:`pack`,
+  :func:`unpack`: running a pipeline, a map, or chunks of map items in another
+  process or machine, with callbacks served here.
+- :class:`Backend` and :class:`LocalBackend`: where a pipeline runs.
+- :class:`Config`: a resolved configuration (what ``ctx.config`` holds).
+- :func:`run_coroutine`: run an ``async def`` node's coroutine from
+  synchronous code, whatever loop is running.
+
+The executor base classes live in :mod:`hypernodes.executor`
+(``ExecutorStrategy``, ``TaskExecutor``, ``HolisticExecutor``).
+docs/engine.md walks through a complete backend and a complete holistic executor.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .._model.config import Config
+    from .._model.plan import Plan, Step
+    from ..callbacks._record import Event
+    from ._backend import Backend, LocalBackend
+    from ._context import DetachedContext, RunContext
+    from ._items import MAP_MODES, MapItems
+    from ._loop import run_coroutine
+    from ._remote import Job, pack, run_job, unpack
+
+__all__ = [
+    "MAP_MODES",
+    "Backend",
+    "Config",
+    "DetachedContext",
+    "Event",
+    "Job",
+    "LocalBackend",
+    "MapItems",
+    "Plan",
+    "RunContext",
+    "Step",
+    "pack",
+    "run_coroutine",
+    "run_job",
+    "unpack",
+]
+
+# Imported on first use: `import hypernodes` must not pay for cloudpickle or asyncio.
+_WHERE = {
+    "MAP_MODES": "._items",
+    "Backend": "._backend",
+    "Config": ".._model.config",
+    "DetachedContext": "._context",
+    "Event": "..callbacks._record",
+    "Job": "._remote",
+    "LocalBackend": "._backend",
+    "MapItems": "._items",
+    "Plan": ".._model.plan",
+    "RunContext": "._context",
+    "Step": ".._model.plan",
+    "pack": "._remote",
+    "run_coroutine": "._loop",
+    "run_job": "._remote",
+    "unpack": "._remote",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -90,6 +90,7 @@ class RunContext:
         "in_worker",
         "item_path",
         "item_stats",
+        "item_of",
         "path",
         "started",
         "state",
@@ -121,6 +122,8 @@ class RunContext:
         self.item_stats = item_stats
         self.callback_context: CallbackContext | None = None
         self.started = 0.0
+        #: The pipeline whose map this is an item of (``None``: not a map item's context).
+        self.item_of: str | None = None
 
     @classmethod
     def root(cls, config: Config, name: str) -> RunContext:
@@ -152,7 +155,7 @@ class RunContext:
         ``in_worker=True`` when the item runs in a pool: maps nested in it then
         run their items inline.
         """
-        return RunContext(
+        item = RunContext(
             self.config,
             self.dispatch,
             self.path,
@@ -162,6 +165,8 @@ class RunContext:
             caching=self.caching,
             item_stats=[0],
         )
+        item.item_of = self.path[-1]
+        return item
 
     for_item = item
 
@@ -256,16 +261,22 @@ class RunContext:
         (a hit stores the cached outputs and fires ``on_node_cached``), the call
         between ``on_node_start``/``on_node_end`` (an ``async def`` node is run
         to completion; a nested pipeline runs with its own backend and
-        executor), the cache store, and on error ``on_error`` and a note naming
-        the node and pipeline. ``hashes`` maps value names to their cache
+        executor), the cache store, and on error ``on_error`` and notes naming
+        the node and pipeline (and, on an item's context, the map item).
+        ``hashes`` maps value names to their cache
         identity within one item; pass the same dict for every step of one
         item (or row) so outputs of cached nodes are not hashed again.
         """
         try:
             execute(step, values, self, hashes if hashes is not None else {})
         except Exception as exc:
-            note(exc, f"in node {step.name!r} of pipeline {self.path[-1]!r}")
+            self._note(exc, step)
             raise
+
+    def _note(self, exc: Exception, step: Step) -> None:
+        note(exc, f"in node {step.name!r} of pipeline {self.path[-1]!r}")
+        if self.item_of is not None:
+            note(exc, f"in map item {self.item_path[-1]} of pipeline {self.item_of!r}")
 
     async def execute_async(
         self, step: Step, values: dict[str, Any], hashes: dict[str, str] | None = None
@@ -274,7 +285,7 @@ class RunContext:
         try:
             await execute_async(step, values, self, hashes if hashes is not None else {})
         except Exception as exc:
-            note(exc, f"in node {step.name!r} of pipeline {self.path[-1]!r}")
+            self._note(exc, step)
             raise
 
     def cache_lookup(

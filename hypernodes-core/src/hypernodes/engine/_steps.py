@@ -39,6 +39,9 @@ def args_of(step: Step, values: dict[str, Any]) -> list[Any]:
     return [values[p] if p in values else defaults[p] for p in step.params]
 
 
+_NOT_UNPACKED = (str, bytes, bytearray, dict, set, frozenset)
+
+
 def store(step: Step, values: dict[str, Any], result: Any) -> None:
     """Put a node's return value under its output name(s)."""
     if step.output is not None:
@@ -46,11 +49,12 @@ def store(step: Step, values: dict[str, Any], result: Any) -> None:
         return
     names = step.outputs
     try:
-        count = len(result)
+        # A str, a dict or a set is one value, never unpacked, even when its length fits.
+        count = -1 if isinstance(result, _NOT_UNPACKED) else len(result)
     except TypeError:
         count = -1
     if count != len(names):
-        got = f"{count} values" if count >= 0 else f"a {type(result).__name__}"
+        got = f"{count} values" if count >= 0 else f"a {type(result).__name__} ({result!r:.40})"
         msg = (
             f"Node {step.name!r} declares {len(names)} outputs {names!r} but returned {got}. "
             "Return a tuple with one value per output name."

@@ -215,12 +215,32 @@ class TaskExecutor(ExecutorStrategy):
 
 
 class HolisticExecutor(ExecutorStrategy):
-    """Translates the whole pipeline into another engine (for example Daft).
+    """Translates the whole pipeline into another engine (Daft, a dataframe, a GPU batch).
 
-    It runs on its own backend (:meth:`default_backend`), never on ``LocalBackend``.
+    Where a :class:`TaskExecutor` runs a plan node by node for one item at a
+    time, a holistic executor receives the whole run or map and decides how
+    to compute it: typically node-major (one node over every row, then the
+    next). It implements :meth:`run` and :meth:`map` with the engine
+    interface (:mod:`hypernodes.engine`):
+
+    - ``pipeline.plan(output_name)``: the read-only :class:`~hypernodes.engine.Plan`;
+      a nested step has ``map_over``, ``map_mode``, the mappings, ``bound``
+      and ``inner_plan`` to inline it;
+    - :class:`~hypernodes.engine.MapItems`: the validated items of a map;
+    - ``ctx.item(i)`` / ``begin_item`` / ``end_item``, ``begin_map`` /
+      ``end_map``, ``enter_nested`` / ``exit_nested``: the scopes callbacks see;
+    - ``row_ctx.execute(step, values, hashes)``: one node on one row, with the
+      cache, callbacks, async and error notes exactly as the built-in
+      executors do them.
+
+    It runs on its own backend (:meth:`default_backend`, chosen when no
+    backend is configured), never on ``LocalBackend``, which refuses it with a
+    ``TypeError`` naming the backend to use. docs/engine.md shows a complete
+    one (a node-major ``ColumnExecutor``).
     """
 
     holistic: ClassVar[bool] = True
 
     def default_backend(self) -> Backend:
+        """The backend this executor runs on when none is configured."""
         raise NotImplementedError

@@ -88,15 +88,21 @@ def _run_observed(
     emit = ctx.dispatch.emit  # type: ignore[union-attr]
     cb = callback_context(ctx)
     clock = time.perf_counter
-    for step in plan.steps:
-        if not step.simple:
-            execute(step, values, ctx, hashes)
-            continue
-        emit("on_node_start", step.name, cb)
-        start = clock()
-        try:
-            values[step.output] = step.func(*[values[p] for p in step.params])  # type: ignore[index]
-        except BaseException as exc:
-            report_error(ctx, step.name, exc)
-            raise
-        emit("on_node_end", step.name, clock() - start, cb)
+    step = None
+    try:
+        for step in plan.steps:
+            if not step.simple:
+                execute(step, values, ctx, hashes)
+                continue
+            emit("on_node_start", step.name, cb)
+            start = clock()
+            try:
+                values[step.output] = step.func(*[values[p] for p in step.params])  # type: ignore[index]
+            except BaseException as exc:
+                report_error(ctx, step.name, exc)
+                raise
+            emit("on_node_end", step.name, clock() - start, cb)
+    except Exception as exc:
+        if step is not None:
+            note(exc, f"in node {step.name!r} of pipeline {ctx.path[-1]!r}")
+        raise

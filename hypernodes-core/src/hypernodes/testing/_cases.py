@@ -27,9 +27,39 @@ class Case:
         return self.name
 
 
-def check_case(case: Case, executor: Any) -> None:
-    """Run ``case`` with ``executor`` and assert the expected result or exception type."""
-    pipeline = case.build().with_executor(executor)
+def configure(
+    pipeline: Pipeline,
+    executor: Any = None,
+    backend: Any = None,
+    cache: Any = None,
+    callbacks: Any = None,
+) -> Pipeline:
+    """Give ``pipeline`` the settings that are not ``None`` (nested pipelines inherit them)."""
+    if executor is not None:
+        pipeline.with_executor(executor)
+    if backend is not None:
+        pipeline.with_backend(backend)
+    if cache is not None:
+        pipeline.with_cache(cache)
+    if callbacks is not None:
+        pipeline.with_callbacks(callbacks)
+    return pipeline
+
+
+def check_case(
+    case: Case,
+    executor: Any = None,
+    *,
+    backend: Any = None,
+    cache: Any = None,
+    callbacks: Any = None,
+) -> None:
+    """Run ``case`` with the given settings; assert the expected result or exception type.
+
+    Each setting may be a registered name, a class or an instance; ``None``
+    leaves the library default (or ``set_default_config``) in place.
+    """
+    pipeline = configure(case.build(), executor, backend, cache, callbacks)
     if case.raises is None:
         result = case.call(pipeline)
         assert result == case.expected, f"{case.name}: {result!r} != {case.expected!r}"
