@@ -5,40 +5,7 @@ from __future__ import annotations
 import pytest
 from hypernodes import Pipeline, node
 
-needs_bind = pytest.mark.skipif(
-    not hasattr(Pipeline, "bind"), reason="Pipeline.bind (bound inputs) has not landed yet"
-)
-
-
-@node(output_name="tokens")
-def tokenize(document: str, lower: bool = True) -> list[str]:
-    return document.lower().split() if lower else document.split()
-
-
-@node(output_name="score")
-def overlap(tokens: list[str], query: str) -> float:
-    return len(set(query.split()) & set(tokens)) / len(query.split())
-
-
-@node(output_name="ranking")
-def rank(documents: list[str], scores: list[float]) -> list[tuple]:
-    return sorted(zip(scores, documents), reverse=True)
-
-
-def corpus() -> Pipeline:
-    per_document = Pipeline([tokenize, overlap], name="per_document")
-    return Pipeline(
-        [
-            rank,
-            per_document.as_node(
-                name="score_each",
-                input_mapping={"documents": "document"},
-                output_mapping={"score": "scores"},
-                map_over="documents",
-            ),
-        ],
-        name="corpus",
-    )
+from .pipelines import corpus, needs_bind, overlap, tokenize
 
 
 def test_the_summary_lists_inputs_outputs_and_nodes_in_run_order():
@@ -48,15 +15,16 @@ def test_the_summary_lists_inputs_outputs_and_nodes_in_run_order():
         "  documents  required\n"
         "  lower      optional, default True\n"
         "  query      required\n"
-        "Outputs: tokens, scores, ranking\n"
+        "Outputs: tokens, scores, lengths, ranking\n"
         "Nodes, in run order:\n"
-        "  score_each(documents, lower, query) -> tokens, scores\n"
+        "  score_each(documents, lower, query) -> tokens, scores, lengths\n"
         "      pipeline 'per_document', map over documents\n"
         "      inputs: documents -> document\n"
-        "      outputs: score -> scores\n"
+        "      outputs: score -> scores, length -> lengths\n"
         "      tokenize(document, lower=True) -> tokens\n"
         "      overlap(tokens, query) -> score\n"
-        "  rank(documents, scores) -> ranking"
+        "      count(tokens) -> length\n"
+        "  rank(documents, scores, lengths) -> ranking"
     )
 
 

@@ -7,46 +7,7 @@ from hypernodes import Pipeline, node
 from hypernodes.errors import UnknownOutputError
 
 from .graphtext import plain, read_dot, read_mermaid
-
-needs_bind = pytest.mark.skipif(
-    not hasattr(Pipeline, "bind"), reason="Pipeline.bind (bound inputs) has not landed yet"
-)
-
-
-@node(output_name="tokens")
-def tokenize(document: str, lower: bool = True) -> list[str]:
-    return document.lower().split() if lower else document.split()
-
-
-@node(output_name="score")
-def overlap(tokens: list[str], query: str) -> float:
-    return len(set(query.split()) & set(tokens)) / len(query.split())
-
-
-@node(output_name="length")
-def count(tokens: list[str]) -> int:
-    return len(tokens)
-
-
-@node(output_name="ranking")
-def rank(documents: list[str], scores: list[float], lengths: list[int]) -> list[tuple]:
-    return sorted(zip(scores, lengths, documents), reverse=True)
-
-
-def corpus() -> Pipeline:
-    per_document = Pipeline([tokenize, overlap, count], name="per_document")
-    return Pipeline(
-        [
-            per_document.as_node(
-                name="score_each",
-                input_mapping={"documents": "document"},
-                output_mapping={"score": "scores", "length": "lengths"},
-                map_over="documents",
-            ),
-            rank,
-        ],
-        name="corpus",
-    )
+from .pipelines import corpus, needs_bind, overlap, tokenize
 
 
 def test_each_node_is_a_box_listing_its_outputs_and_edges_follow_parameter_names():

@@ -51,12 +51,7 @@ def to_dot(scene: Scene, direction: str = "TB") -> str:
         f'  edge [fontname="{FONT}", fontsize=9, color="{MUTED}", fontcolor="{MUTED}", '
         "arrowsize=0.7, penwidth=1.1];",
     ]
-    children: dict[str | None, list[Cluster]] = {}
-    for cluster in scene.clusters:
-        children.setdefault(cluster.parent, []).append(cluster)
-    boxes: dict[str | None, list[Box]] = {}
-    for box in scene.boxes:
-        boxes.setdefault(box.cluster, []).append(box)
+    children, boxes = scene.nesting()
 
     def emit(cluster: str | None, indent: str) -> None:
         for box in boxes.get(cluster, []):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from .dot import COLOURS, DIRECTIONS, GREY, GREY_FILL, GREY_INK, INK, MAP_COLOUR
 
 if TYPE_CHECKING:
-    from .scene import Box, Cluster, Scene
+    from .scene import Box, Scene
 
 __all__ = ["to_mermaid"]
 
@@ -33,12 +33,7 @@ def to_mermaid(scene: Scene, direction: str = "LR") -> str:
         dashed = ",stroke-dasharray:4 3" if kind == "optional" else ""
         lines.append(f"  classDef {kind} fill:{fill},stroke:{border},color:{INK}{dashed}")
     lines.append(f"  classDef skipped fill:{GREY_FILL},stroke:{GREY},color:{GREY_INK}")
-    children: dict[str | None, list[Cluster]] = {}
-    for cluster in scene.clusters:
-        children.setdefault(cluster.parent, []).append(cluster)
-    boxes: dict[str | None, list[Box]] = {}
-    for box in scene.boxes:
-        boxes.setdefault(box.cluster, []).append(box)
+    children, boxes = scene.nesting()
 
     def emit(cluster: str | None, indent: str) -> None:
         for box in boxes.get(cluster, []):

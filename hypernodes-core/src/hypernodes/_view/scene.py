@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .._model.pipeline import Pipeline
     from .._model.pipeline_node import PipelineNode
 
-__all__ = ["Box", "Cluster", "Edge", "Scene", "build_scene", "map_note", "signature"]
+__all__ = ["Box", "Cluster", "Edge", "Scene", "build_scene", "check_depth", "map_note", "signature"]
 
 
 @dataclass
@@ -86,6 +86,16 @@ class Scene:
     edges: list[Edge]
     highlighting: bool
 
+    def nesting(self) -> tuple[dict[str | None, list[Cluster]], dict[str | None, list[Box]]]:
+        """Clusters by their parent, and boxes by their cluster (``None``: the top level)."""
+        clusters: dict[str | None, list[Cluster]] = {}
+        for cluster in self.clusters:
+            clusters.setdefault(cluster.parent, []).append(cluster)
+        boxes: dict[str | None, list[Box]] = {}
+        for box in self.boxes:
+            boxes.setdefault(box.cluster, []).append(box)
+        return clusters, boxes
+
 
 @dataclass(frozen=True)
 class _Source:
@@ -106,12 +116,7 @@ def build_scene(
     ``depth=1`` draws the pipeline's own nodes (nested pipelines as one box
     each), ``2`` opens them one level, ``None`` opens every level.
     """
-    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
-        msg = (
-            f"depth must be a whole number of levels >= 1 (1 shows nested pipelines as one box, "
-            f"2 opens them one level) or None to open every level; got {depth!r}."
-        )
-        raise ValueError(msg)
+    check_depth(depth)
     builder = _Builder(depth)
     env: dict[str, _Source] = {}
     plan = None if output_name is None else pipeline.plan(output_name)
@@ -132,6 +137,17 @@ def build_scene(
     requested = frozenset(() if plan is None else plan.outputs)
     builder.walk(pipeline, env, "", None, 1, _selection(plan), requested)
     return Scene(pipeline.name, builder.boxes, builder.clusters, builder.edges, plan is not None)
+
+
+def check_depth(depth: object) -> None:
+    """Refuse a ``depth`` that is not a whole number >= 1 or ``None``."""
+    if depth is None or (isinstance(depth, int) and not isinstance(depth, bool) and depth >= 1):
+        return
+    msg = (
+        "depth must be a whole number of levels >= 1 (1 shows nested pipelines closed, "
+        f"2 opens them one level) or None to open every level; got {depth!r}."
+    )
+    raise ValueError(msg)
 
 
 def _selection(plan: object | None) -> dict[str, tuple[str, ...] | None] | None:

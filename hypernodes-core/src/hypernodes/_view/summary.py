@@ -13,7 +13,7 @@ import html
 from typing import TYPE_CHECKING
 
 from .inputs import InputInfo, bound_inputs, classify_inputs, short_repr
-from .scene import map_note, signature
+from .scene import check_depth, map_note, signature
 
 if TYPE_CHECKING:
     from .._model.pipeline import Pipeline
@@ -41,12 +41,7 @@ class Summary(str):
 
 def summarize(pipeline: Pipeline, depth: int | None = None) -> Summary:
     """The summary of ``pipeline``, nested pipelines opened ``depth`` levels (``None``: all)."""
-    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
-        msg = (
-            "depth must be a whole number of levels >= 1 (1 lists only this pipeline's nodes) "
-            f"or None to open every nested pipeline; got {depth!r}."
-        )
-        raise ValueError(msg)
+    check_depth(depth)
     inputs = classify_inputs(pipeline)
     count = len(pipeline.nodes)
     title = f"Pipeline {pipeline.name!r}: {count} node{'' if count == 1 else 's'}"
