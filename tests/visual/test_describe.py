@@ -51,8 +51,12 @@ def test_jupyter_shows_a_pipeline_as_its_summary_in_html():
     assert "&lt;b&gt;" in page  # values are escaped
     assert "'<b>'" not in page
     nested = corpus()._repr_html_()
-    for text in ("documents", "optional, default True", "map over documents", "tokenize"):
+    for text in ("map over documents", "tokenize(document, lower=True) -&gt; tokens"):
         assert text in nested
+    assert (
+        '<td style="font-family: monospace">lower</td><td>optional</td>'
+        '<td style="font-family: monospace">True</td>'
+    ) in nested
     assert "<details open>" in nested
     assert corpus().describe()._repr_html_() == nested
 
@@ -65,6 +69,15 @@ def test_a_pipeline_without_inputs_says_so():
     text = Pipeline([constant], name="const").describe()
     assert "Inputs:\n  (none)\n" in text
     assert "Pipeline 'const': 1 node\n" in text
+
+
+def test_an_empty_pipeline_says_it_has_nothing():
+    assert Pipeline([], name="empty").describe().splitlines()[-4:] == [
+        "  (none)",
+        "Outputs: (none)",
+        "Nodes, in run order:",
+        "  (none)",
+    ]
 
 
 @needs_bind

@@ -37,8 +37,8 @@ COLOURS = {
 MAP_COLOUR = "#7C3AED"
 
 
-def to_dot(scene: Scene, direction: str = "TB") -> str:
-    """The DOT source of ``scene``, laid out top-down (``"TB"``) or left to right (``"LR"``)."""
+def to_dot(scene: Scene, direction: str = "LR") -> str:
+    """The DOT source of ``scene``, laid out left to right (``"LR"``) or top-down (``"TB"``)."""
     if direction not in DIRECTIONS:
         msg = f"direction must be 'TB' (top-down) or 'LR' (left to right), got {direction!r}."
         raise ValueError(msg)

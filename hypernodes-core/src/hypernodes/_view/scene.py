@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from .._model.node import Node
     from .._model.pipeline import Pipeline
     from .._model.pipeline_node import PipelineNode
+    from .._model.plan import Plan
 
 __all__ = ["Box", "Cluster", "Edge", "Scene", "build_scene", "check_depth", "map_note", "signature"]
 
@@ -150,13 +151,10 @@ def check_depth(depth: object) -> None:
     raise ValueError(msg)
 
 
-def _selection(plan: object | None) -> dict[str, tuple[str, ...] | None] | None:
+def _selection(plan: Plan | None) -> dict[str, tuple[str, ...] | None] | None:
     """Node name -> inner outputs needed, for the steps of ``plan`` (``None``: no selection)."""
     if plan is None:
         return None
-    from .._model.plan import Plan
-
-    assert isinstance(plan, Plan)
     return {step.name: step.inner_outputs for step in plan.steps}
 
 

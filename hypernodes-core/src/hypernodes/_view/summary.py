@@ -32,6 +32,9 @@ class Summary(str):
         summary.html = html_text
         return summary
 
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # pickle: keep .html
+        return str(self), self.html
+
     def __repr__(self) -> str:
         return str(self)
 
@@ -43,8 +46,7 @@ def summarize(pipeline: Pipeline, depth: int | None = None) -> Summary:
     """The summary of ``pipeline``, nested pipelines opened ``depth`` levels (``None``: all)."""
     check_depth(depth)
     inputs = classify_inputs(pipeline)
-    count = len(pipeline.nodes)
-    title = f"Pipeline {pipeline.name!r}: {count} node{'' if count == 1 else 's'}"
+    title = f"Pipeline {pipeline.name!r}: {_count(pipeline)}"
     lines = [title, "Inputs:"]
     width = max((len(name) for name in inputs), default=0)
     lines += [f"  {info.name:<{width}}  {_status(info)}" for info in inputs.values()]
@@ -52,8 +54,21 @@ def summarize(pipeline: Pipeline, depth: int | None = None) -> Summary:
         lines.append("  (none)")
     lines.append(f"Outputs: {', '.join(pipeline.graph.output_names) or '(none)'}")
     lines.append("Nodes, in run order:")
-    lines += _node_lines(pipeline, depth, 1, "  ")
+    lines += _node_lines(pipeline, depth, 1, "  ") or ["  (none)"]
     return Summary("\n".join(lines), _html(pipeline, inputs, depth))
+
+
+def _count(pipeline: Pipeline) -> str:
+    count = len(pipeline.nodes)
+    return f"{count} node{'' if count == 1 else 's'}"
+
+
+def _value(info: InputInfo) -> str:
+    """The default or bound value (with where it is bound), for the HTML table."""
+    if info.status == "required":
+        return ""
+    where = f"  (in {info.bound_in})" if info.bound_in else ""
+    return info.shown_value + where
 
 
 def _status(info: InputInfo) -> str:
@@ -97,22 +112,23 @@ def _node_lines(pipeline: Pipeline, depth: int | None, level: int, indent: str) 
 # -- HTML --------------------------------------------------------------------------
 
 _CODE = 'style="font-family: monospace"'
+_HEAD = "".join(f'<th style="text-align: left">{h}</th>' for h in ("input", "kind", "value"))
 _MUTED = 'style="opacity: 0.7"'
 
 
 def _html(pipeline: Pipeline, inputs: dict[str, InputInfo], depth: int | None) -> str:
     esc = html.escape
     rows = "".join(
-        f"<tr><td {_CODE}>{esc(info.name)}</td><td>{esc(_status(info))}</td></tr>"
+        f"<tr><td {_CODE}>{esc(info.name)}</td><td>{info.status}</td>"
+        f"<td {_CODE}>{esc(_value(info))}</td></tr>"
         for info in inputs.values()
     )
     outputs = ", ".join(f"<code>{esc(o)}</code>" for o in pipeline.graph.output_names)
     return (
         '<div class="hypernodes-pipeline">'
         f"<div><b>Pipeline</b> <code>{esc(pipeline.name)}</code> "
-        f"<span {_MUTED}>({len(pipeline.nodes)} nodes)</span></div>"
-        f'<table style="margin: 0.3em 0"><tr><th style="text-align:left">input</th>'
-        f'<th style="text-align:left">kind</th></tr>{rows or "<tr><td>(none)</td></tr>"}</table>'
+        f"<span {_MUTED}>({_count(pipeline)})</span></div>"
+        f'<table style="margin: 0.3em 0">{_HEAD}{rows or "<tr><td>(none)</td></tr>"}</table>'
         f"<div><b>Outputs:</b> {outputs or '(none)'}</div>"
         f"<div><b>Nodes, in run order:</b></div>{_html_nodes(pipeline, depth, 1)}</div>"
     )
