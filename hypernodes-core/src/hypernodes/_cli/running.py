@@ -34,7 +34,13 @@ NOTE_PREFIX = "hypernodes: "
 
 def run(args: argparse.Namespace) -> int:
     """Carry out ``hypernodes run``; return the exit code."""
-    from ..errors import InputError, MissingPluginError, PluginError, UnknownNameError
+    from ..errors import (
+        InputError,
+        MissingInputsError,
+        MissingPluginError,
+        PluginError,
+        UnknownNameError,
+    )
 
     pipeline = load_pipeline(args.target)
     inputs = read_inputs(args)
@@ -61,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         usage = (InputError, UnknownNameError, PluginError, MissingPluginError)
         if isinstance(exc, usage) and not notes:  # raised before any node ran
             hint = ""
-            if isinstance(exc, InputError) and "missing required inputs" in str(exc):
+            if isinstance(exc, MissingInputsError):
                 hint = " Give them with --inputs '{\"name\": ...}' or --set name=value."
             raise UsageError(f"{exc}{hint}") from exc
         _report_failure(exc, notes)
