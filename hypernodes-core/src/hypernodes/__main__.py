@@ -1,4 +1,4 @@
-"""``python -m hypernodes plugins [--json]``."""
+"""``python -m hypernodes run|show|plugins ...``: the same as the ``hypernodes`` command."""
 
 import sys
 

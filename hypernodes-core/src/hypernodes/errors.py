@@ -22,6 +22,7 @@ __all__ = [
     "HyperNodesError",
     "InputError",
     "MapInputError",
+    "MissingDependencyError",
     "MissingInputsError",
     "MissingPluginError",
     "NotANodeError",
@@ -109,6 +110,10 @@ class UnknownNameError(HyperNodesError, LookupError):
 
 class MissingPluginError(HyperNodesError, ImportError):
     """A class provided by a plugin (``ModalBackend``, ``ProgressCallback``) is not available."""
+
+
+class MissingDependencyError(HyperNodesError, ImportError):
+    """An optional package or program (Graphviz) is missing; the message says what to install."""
 
 
 class PluginWarning(UserWarning):

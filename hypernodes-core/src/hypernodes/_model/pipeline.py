@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
+from .._view import PipelineViews
 from ..callbacks._dispatch import callback_context, report_error
 from ..engine._context import RunContext
 from ..engine._items import MapItems
@@ -29,7 +30,7 @@ __all__ = ["Pipeline"]
 T = TypeVar("T")
 
 
-class Pipeline(Configurable):
+class Pipeline(Configurable, PipelineViews):
     """A set of nodes wired together by parameter names.
 
     ``nodes`` may hold :class:`Node` objects, other pipelines (used as nodes

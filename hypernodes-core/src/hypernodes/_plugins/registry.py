@@ -286,6 +286,22 @@ class Registry:
             lines.append(f"skipped: {note}")
         return "\n".join(lines)
 
+    def problems(self) -> list[str]:
+        """One line per BROKEN plugin and per name in CONFLICT; empty when all is well.
+
+        ``hypernodes plugins`` exits non-zero when this is not empty, so CI can catch it.
+        """
+        self.load()
+        found = [
+            f"BROKEN: plugin {p.name!r} from {p.distribution}: {p.error}"
+            for p in self.plugins
+            if p.error is not None
+        ]
+        for (kind, name), claimants in self._conflicts.items():
+            who = " and ".join(p.distribution for p in claimants)
+            found.append(f"CONFLICT: {kind} {name!r} is registered by {who}")
+        return found
+
 
 def _import_failure(kind: str, name: str, plugin: PluginInfo, detail: str) -> str:
     msg = (

@@ -1,0 +1,46 @@
+"""The pipeline the drawing and summary tests look at: a small corpus ranker, nested and mapped."""
+
+from __future__ import annotations
+
+import pytest
+from hypernodes import Pipeline, node
+
+needs_bind = pytest.mark.skipif(
+    not hasattr(Pipeline, "bind"), reason="Pipeline.bind (bound inputs) has not landed yet"
+)
+
+
+@node(output_name="tokens")
+def tokenize(document: str, lower: bool = True) -> list[str]:
+    return document.lower().split() if lower else document.split()
+
+
+@node(output_name="score")
+def overlap(tokens: list[str], query: str) -> float:
+    return len(set(query.split()) & set(tokens)) / len(query.split())
+
+
+@node(output_name="length")
+def count(tokens: list[str]) -> int:
+    return len(tokens)
+
+
+@node(output_name="ranking")
+def rank(documents: list[str], scores: list[float], lengths: list[int]) -> list[tuple]:
+    return sorted(zip(scores, lengths, documents), reverse=True)
+
+
+def corpus() -> Pipeline:
+    per_document = Pipeline([tokenize, overlap, count], name="per_document")
+    return Pipeline(
+        [
+            per_document.as_node(
+                name="score_each",
+                input_mapping={"documents": "document"},
+                output_mapping={"score": "scores", "length": "lengths"},
+                map_over="documents",
+            ),
+            rank,
+        ],
+        name="corpus",
+    )
