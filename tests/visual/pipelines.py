@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
 from hypernodes import Pipeline, node
-
-needs_bind = pytest.mark.skipif(
-    not hasattr(Pipeline, "bind"), reason="Pipeline.bind (bound inputs) has not landed yet"
-)
 
 
 @node(output_name="tokens")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypernodes import Pipeline, node
 
-from .pipelines import corpus, needs_bind, overlap, tokenize
+from .pipelines import corpus, overlap, tokenize
 
 
 def test_the_summary_lists_inputs_outputs_and_nodes_in_run_order():
@@ -80,7 +80,6 @@ def test_an_empty_pipeline_says_it_has_nothing():
     ]
 
 
-@needs_bind
 def test_bound_inputs_are_listed_with_their_value_and_where_they_are_bound():
     per_document = Pipeline([tokenize, overlap], name="per_document").bind(query="cat")
     outer = Pipeline([per_document.as_node(name="score_each")]).bind(lower=False)

@@ -7,7 +7,7 @@ from hypernodes import Pipeline, node
 from hypernodes.errors import UnknownOutputError
 
 from .graphtext import plain, read_dot, read_mermaid
-from .pipelines import corpus, needs_bind, overlap, tokenize
+from .pipelines import corpus, overlap, tokenize
 
 
 def test_each_node_is_a_box_listing_its_outputs_and_edges_follow_parameter_names():
@@ -54,7 +54,6 @@ def test_two_nodes_with_different_defaults_for_one_input_show_both():
     assert drawn.text("input:k") == "k = 1 (first), 2 (second)"
 
 
-@needs_bind
 def test_bound_inputs_are_marked_with_their_value():
     pipeline = Pipeline([tokenize, overlap]).bind(query="cat")
     drawn = read_dot(pipeline.to_dot())
@@ -63,7 +62,6 @@ def test_bound_inputs_are_marked_with_their_value():
     assert drawn.classes("input:document") == {"input", "required"}
 
 
-@needs_bind
 def test_an_input_bound_inside_a_nested_pipeline_is_marked_bound_there():
     inner = Pipeline([tokenize, overlap], name="inner").bind(query="cat")
     drawn = read_dot(Pipeline([inner.as_node(name="scored")]).to_dot())

@@ -8,8 +8,7 @@ One answer shared by the drawing and the summary, so they never disagree:
 - **optional**: every node taking it has a default (each keeps its own).
 
 A name bound on the pipeline itself wins; then "required" wins over a binding
-inside a nested pipeline, which wins over defaults. Bound values are read with
-``getattr(pipeline, "bound_inputs", {})``.
+inside a nested pipeline, which wins over defaults.
 """
 
 from __future__ import annotations
@@ -56,9 +55,8 @@ class InputInfo:
 
 
 def bound_inputs(pipeline: Pipeline) -> dict[str, Any]:
-    """The pipeline's bound values (empty where ``bind`` does not exist yet)."""
-    bound: dict[str, Any] = getattr(pipeline, "bound_inputs", {})
-    return bound
+    """The pipeline's bound values."""
+    return pipeline.bound_inputs
 
 
 def classify_inputs(pipeline: Pipeline) -> dict[str, InputInfo]:
