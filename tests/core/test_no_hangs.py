@@ -161,12 +161,8 @@ def test_a_failing_item_keeps_its_node_note_with_callbacks_on_a_pool(pool, proce
             raise ValueError("three")
         return x
 
-    executor = (
-        threads(2) if pool == "threads" else SequentialNodeExecutor(map_executor=processes)
-    )
-    pipeline = Pipeline([reject_three], name="items", callbacks=[Counter()]).with_executor(
-        executor
-    )
+    executor = threads(2) if pool == "threads" else SequentialNodeExecutor(map_executor=processes)
+    pipeline = Pipeline([reject_three], name="items", callbacks=[Counter()]).with_executor(executor)
     with pytest.raises(ValueError, match="three") as info:
         finishes(60, pipeline.map, {"x": [0, 1, 2, 3, 4, 5]})
     assert "hypernodes: in node 'reject_three' of pipeline 'items'" in info.value.__notes__

@@ -96,7 +96,7 @@ def test_a_cache_used_in_the_subprocess_serves_the_next_run_here(tmp_path):
 
     cache = DiskCache(tmp_path / "cache")
     Pipeline([slow], cache=cache).with_backend(SubprocessBackend()).run({"x": 1})
-    assert Pipeline([slow], cache=cache).with_executor(SequentialNodeExecutor()).run(
-        {"x": 1}
-    ) == {"y": 2}
+    assert Pipeline([slow], cache=cache).with_executor(SequentialNodeExecutor()).run({"x": 1}) == {
+        "y": 2
+    }
     assert calls.read_text() == "x"
