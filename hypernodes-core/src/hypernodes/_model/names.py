@@ -35,10 +35,15 @@ def _resolve(kind: str, value: Any, base: type[T]) -> T:
         return value
     what = f"the class {value.__name__}" if isinstance(value, type) else repr(value)
     msg = (
-        f"A {kind} must be a registered name, a {base.__name__} subclass or an instance of "
-        f"one; got {what}. Run `hypernodes plugins` to list the registered names."
+        f"{_article(kind).capitalize()} {kind} must be a registered name, "
+        f"{_article(base.__name__)} {base.__name__} subclass or an instance of one; "
+        f"got {what}. Run `hypernodes plugins` to list the registered names."
     )
     raise TypeError(msg)
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
 
 
 def to_executor(value: Any) -> ExecutorStrategy | None:
