@@ -84,6 +84,8 @@ per_doc.with_cache(LocalBackend)  # E: arg-type
 per_doc.with_callbacks([42])  # E: list-item
 wrapped.with_backend(MemoryCache())  # E: arg-type
 set_default_config(executor=DiskCache)  # E: arg-type
+Pipeline([normalize], cache=3)  # E: arg-type
+per_doc.as_node(executor=LocalBackend)  # E: arg-type
 """
 
 
@@ -124,5 +126,5 @@ def test_mypy_sees_node_signatures_and_typed_configuration(tmp_path):
         for number, line in enumerate(source.splitlines(), start=1)
         if (found := re.search(r"# E: ([\w-]+)$", line))
     }
-    assert len(expected) == 9
+    assert len(expected) == 11
     assert _mypy(tmp_path, source) == expected

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..callbacks._hooks import PipelineCallback
     from ..engine._backend import Backend
     from ..executor import ExecutorStrategy
+    from .config import BackendLike, CacheLike, CallbacksLike, ExecutorLike
 
 __all__ = ["Pipeline"]
 
@@ -54,10 +55,10 @@ class Pipeline(Configurable):
         self,
         nodes: Iterable[Node | Pipeline | PipelineNode],
         *,
-        backend: Any = UNSET,
-        executor: Any = UNSET,
-        cache: Any = UNSET,
-        callbacks: Any = UNSET,
+        backend: BackendLike = UNSET,
+        executor: ExecutorLike = UNSET,
+        cache: CacheLike = UNSET,
+        callbacks: CallbacksLike = UNSET,
         name: str | None = None,
     ) -> None:
         if isinstance(nodes, Node | Pipeline | PipelineNode) or not isinstance(nodes, Iterable):
@@ -97,10 +98,10 @@ class Pipeline(Configurable):
         map_over: str | Iterable[str] | None = None,
         map_mode: str = "zip",
         *,
-        backend: Any = UNSET,
-        executor: Any = UNSET,
-        cache: Any = UNSET,
-        callbacks: Any = UNSET,
+        backend: BackendLike = UNSET,
+        executor: ExecutorLike = UNSET,
+        cache: CacheLike = UNSET,
+        callbacks: CallbacksLike = UNSET,
     ) -> PipelineNode:
         """Wrap this pipeline as a node of another pipeline.
 

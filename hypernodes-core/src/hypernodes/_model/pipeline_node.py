@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ..engine._backend import Backend
     from ..engine._context import RunContext
     from ..executor import ExecutorStrategy
+    from .config import BackendLike, CacheLike, CallbacksLike, ExecutorLike
     from .pipeline import Pipeline
 
 __all__ = ["PipelineNode"]
@@ -51,10 +52,10 @@ class PipelineNode(Configurable):
         map_over: str | Iterable[str] | None = None,
         map_mode: str = "zip",
         *,
-        backend: Any = UNSET,
-        executor: Any = UNSET,
-        cache: Any = UNSET,
-        callbacks: Any = UNSET,
+        backend: BackendLike = UNSET,
+        executor: ExecutorLike = UNSET,
+        cache: CacheLike = UNSET,
+        callbacks: CallbacksLike = UNSET,
     ) -> None:
         self.pipeline = pipeline
         self.name: str = name or pipeline.name
