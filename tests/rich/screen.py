@@ -9,7 +9,6 @@ the terminal shows up as longer, which is what the tests look for.
 from __future__ import annotations
 
 import os
-import pty
 import re
 import select
 import struct
@@ -49,7 +48,8 @@ def final_screen(raw: str) -> list[str]:
 
 def run_in_terminal(code: str, columns: int, rows: int = 40, timeout: float = 60) -> str:
     """Run ``python -c code`` attached to a pseudo-terminal of the given size; its output."""
-    import fcntl
+    import fcntl  # POSIX only, like the rest of this function
+    import pty
     import termios
 
     main, child = pty.openpty()
