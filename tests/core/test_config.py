@@ -197,3 +197,28 @@ def test_local_backend_refuses_a_holistic_executor_and_names_the_backend_to_use(
         TypeError, match="Translating translates the whole pipeline.*RecordingBackend"
     ):
         pipeline.run({"x": 1})
+
+
+def test_a_pipeline_node_reports_what_its_inner_pipeline_would_use_at_top_level(log):
+    from hypernodes import MemoryCache, PipelineCallback
+
+    class Quiet(PipelineCallback):
+        pass
+
+    set_default_config(executor=Tagged("global", log), callbacks=[Quiet()])
+    cache = MemoryCache()
+    inner = Pipeline([inc], name="inner", cache=cache)
+    plain = inner.as_node()
+    assert isinstance(plain.effective_executor, Tagged)  # the global default
+    assert plain.effective_cache is cache  # the inner pipeline's own
+    assert isinstance(plain.effective_callbacks[0], Quiet)
+    assert isinstance(plain.effective_backend, LocalBackend)
+
+    override = Tagged("override", log)
+    wrapped = inner.as_node(executor=override, cache=None, callbacks=None)
+    assert wrapped.effective_executor is override  # the node's override beats both
+    assert wrapped.effective_cache is None
+    assert wrapped.effective_callbacks == ()
+    assert inner.effective_cache is cache  # the inner pipeline is not changed
+    Pipeline([wrapped], name="outer").run({"x": 1})
+    assert log == [("global", "outer"), ("override", "inner")]  # and a run agrees

@@ -137,12 +137,22 @@ print(json.dumps(sorted(m for m in heavy if m in sys.modules)))
     assert result == []
 
 
-def test_a_broken_plugin_is_one_warning_and_a_broken_row_and_the_others_work(site):
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        ("raise ImportError('needs libfoo')\n", "needs libfoo"),
+        ("import sys\nsys.exit(3)\n", "it called sys.exit(3)"),
+        (
+            "import sys\nfrom hypernodes import hookimpl\n\n"
+            "@hookimpl\ndef register_caches(register):\n    sys.exit('no config file')\n",
+            "register_caches failed: it called sys.exit('no config file')",
+        ),
+    ],
+    ids=["import-error", "sys-exit-at-import", "sys-exit-in-a-hook"],
+)
+def test_a_broken_plugin_is_one_warning_and_a_broken_row_and_the_others_work(site, source, error):
     write_distribution(
-        site,
-        "broken-plugin",
-        {"broken": "broken_plugin_module"},
-        {"broken_plugin_module": "raise ImportError('needs libfoo')\n"},
+        site, "broken-plugin", {"broken": "broken_plugin_module"}, {"broken_plugin_module": source}
     )
     done = run_python(
         site,
@@ -161,12 +171,11 @@ print(json.dumps([[str(w.message) for w in caught], rows, out]))
     messages, rows, out = json.loads(done.stdout.splitlines()[-1])
     assert out == {"y": 2}
     assert len(messages) == 1
-    assert "'broken'" in messages[0]
-    assert "broken-plugin" in messages[0]
-    assert "needs libfoo" in messages[0]
+    assert "'broken' from broken-plugin is skipped" in messages[0]
+    assert error in messages[0]
     broken = next(r for r in rows if r["name"] == "broken")
     assert broken["status"] == "BROKEN"
-    assert "needs libfoo" in broken["error"]
+    assert error in broken["error"]
 
 
 def test_a_plugin_whose_hook_raises_is_isolated_too(site):
@@ -341,3 +350,91 @@ def make_cache():
     assert kind == "PluginError"
     assert "lazy-plugin is installed, but No module named 'cloud_storage_sdk'" in message
     assert cause == "ModuleNotFoundError"
+
+
+CLAIMS_SEQUENTIAL = """
+from hypernodes import hookimpl
+
+@hookimpl
+def register_executors(register):
+    register("sequential", "acme_executor_impl:ReversingExecutor")
+    register("fast", "acme_executor_impl:ReversingExecutor")
+"""
+
+
+def test_a_plugin_claiming_a_core_name_is_refused_with_a_warning_and_the_core_keeps_it(site):
+    write_distribution(
+        site, "squatter", {"squatter": "squatter_module"}, {"squatter_module": CLAIMS_SEQUENTIAL}
+    )
+    done = run_python(
+        site,
+        """
+import json, warnings
+from hypernodes import Pipeline
+from hypernodes._plugins.registry import registry
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    core = type(Pipeline([], executor="sequential").effective_executor).__name__
+    other = type(Pipeline([], executor="fast").effective_executor).__name__
+rows = {r["name"]: r for r in registry().listing()}
+print(json.dumps([core, other, [str(w.message) for w in caught], rows["squatter"]]))
+""",
+    )
+    assert done.returncode == 0, done.stderr
+    core, other, messages, row = json.loads(done.stdout.splitlines()[-1])
+    assert core == "SequentialNodeExecutor"
+    assert other == "ReversingExecutor"  # the plugin's other names work
+    assert len(messages) == 1
+    assert "'squatter' from squatter registers the executor name 'sequential'" in messages[0]
+    assert "reserved for hypernodes-core" in messages[0]
+    assert row["executors"] == ["fast"]
+    assert row["refused"] == ["executor 'sequential'"]
+    assert row["status"] == "ok"
+    listing = subprocess.run(
+        [sys.executable, "-W", "ignore", "-m", "hypernodes", "plugins"],
+        capture_output=True,
+        text=True,
+        env=_env(site),
+        check=True,
+    ).stdout
+    assert "REFUSED: executor 'sequential' from squatter" in listing
+
+
+def test_hypernodes_plugins_naming_a_plugin_that_does_not_exist_warns(site):
+    code = """
+import json, warnings
+from hypernodes._plugins.registry import registry
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    names = [r["name"] for r in registry().listing()]
+print(json.dumps([names, [str(w.message) for w in caught]]))
+"""
+    names, messages = run_json(site, code, HYPERNODES_PLUGINS="acmee")
+    assert names == ["builtin"]
+    assert len(messages) == 1
+    assert "HYPERNODES_PLUGINS names 'acmee'" in messages[0]
+    assert "did you mean 'acme'" in messages[0]
+    # names that exist, by plugin or distribution name, in any spelling, warn about nothing
+    names, messages = run_json(site, code, HYPERNODES_PLUGINS="acme_executor, builtin")
+    assert names == ["builtin", "acme"]
+    assert messages == []
+
+
+def test_a_plugin_warning_points_at_the_users_line(site):
+    write_distribution(
+        site,
+        "broken-plugin",
+        {"broken": "broken_plugin_module"},
+        {"broken_plugin_module": "raise ImportError('needs libfoo')\n"},
+    )
+    script = site / "user_script.py"
+    script.write_text(
+        "import warnings\n"
+        "from hypernodes import Pipeline\n"
+        "warnings.simplefilter('always')\n"
+        "pipeline = Pipeline([], executor='reversing')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, env=_env(site), check=True
+    )
+    assert f"{script}:4: PluginWarning: hypernodes plugin 'broken'" in done.stderr

@@ -15,8 +15,10 @@ from hypernodes import (
     set_default_config,
 )
 from hypernodes._plugins import registry as registry_module
-from hypernodes.errors import MissingPluginError, UnknownNameError
+from hypernodes.errors import MissingPluginError, UnknownNameError, suggest
 from hypernodes.executor import SequentialNodeExecutor
+
+from .fakedist import run_python, write_distribution
 
 
 @node(output_name="y")
@@ -76,7 +78,9 @@ def test_an_unknown_name_lists_what_is_available_and_suggests():
 
 
 def test_a_wrong_kind_of_object_is_a_type_error():
-    with pytest.raises(TypeError, match="must be a registered name, a ExecutorStrategy"):
+    with pytest.raises(
+        TypeError, match="An executor must be a registered name, an ExecutorStrategy subclass"
+    ):
         Pipeline([inc], executor=LocalBackend)
     with pytest.raises(TypeError, match="got 42"):
         Pipeline([inc], backend=42)
@@ -138,3 +142,51 @@ def test_import_hypernodes_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_did_you_mean_never_suggests_the_name_typed_nor_one_name_twice():
+    assert suggest("progress", ["progress", "progress", "local"]) == ""
+    assert suggest("Progress", ["progress", "progress"]) == " (did you mean 'progress'?)"
+
+
+def test_a_first_party_plugin_installed_without_the_name_says_so_without_did_you_mean(tmp_path):
+    write_distribution(tmp_path, "hypernodes-cloudgpu", {}, {}, version="0.5.0")
+    done = run_python(
+        tmp_path,
+        """
+from hypernodes import Pipeline
+from hypernodes._plugins import registry
+registry.FIRST_PARTY["backend"]["cloudgpu"] = ("hypernodes-cloudgpu", "cloudgpu")
+Pipeline([], backend="cloudgpu")
+""",
+    )
+    message = done.stderr.strip().splitlines()[-1]
+    assert message.startswith("hypernodes.errors.UnknownNameError: No backend is registered")
+    assert "did you mean" not in message
+    assert "the installed hypernodes-cloudgpu 0.5.0 does not register it" in message
+    assert "pip install -U 'hypernodes[cloudgpu]'" in message
+
+
+def test_a_first_party_plugin_that_fails_to_load_says_why(tmp_path):
+    write_distribution(
+        tmp_path,
+        "hypernodes-cloudgpu",
+        {"cloudgpu": "cloudgpu_plugin"},
+        {"cloudgpu_plugin": "raise ImportError('needs libcuda')\n"},
+        version="0.5.0",
+    )
+    done = run_python(
+        tmp_path,
+        """
+import warnings
+warnings.simplefilter("ignore")
+from hypernodes import Pipeline
+from hypernodes._plugins import registry
+registry.FIRST_PARTY["backend"]["cloudgpu"] = ("hypernodes-cloudgpu", "cloudgpu")
+Pipeline([], backend="cloudgpu")
+""",
+    )
+    message = done.stderr.strip().splitlines()[-1]
+    assert "hypernodes-cloudgpu 0.5.0, which is installed but failed to load" in message
+    assert "needs libcuda" in message
+    assert "did you mean" not in message

@@ -23,7 +23,7 @@ from .errors import HyperNodesError
 if TYPE_CHECKING:
     from ._plugins.hookspecs import hookimpl
 
-__version__ = "0.1.0"
+__version__ = "0.5.0"  # every distribution moves together; tests/test_packaging.py checks
 
 __all__ = [
     "Backend",

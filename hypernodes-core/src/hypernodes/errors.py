@@ -143,10 +143,16 @@ class CallbackWarning(UserWarning):
 
 
 def suggest(name: str, candidates: Iterable[str]) -> str:
-    """A ' (did you mean ...?)' hint, or an empty string."""
+    """A ' (did you mean ...?)' hint, or an empty string.
+
+    Never suggests ``name`` itself nor one candidate twice: when the name typed
+    is among the candidates, something other than spelling is wrong, and the
+    caller says what.
+    """
     import difflib
 
-    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    others = [c for c in dict.fromkeys(candidates) if c != name]
+    close = difflib.get_close_matches(name, others, n=3, cutoff=0.6)
     if not close:
         return ""
     return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"

@@ -1,57 +1,42 @@
 """``ProgressCallback``: live progress of a run, built only on the public callback API.
 
 One bar per pipeline level (nodes done of nodes to run, each node shown with
-its state) and one per map (items done, cache hits counted), each with elapsed
-time and an estimate of the time left. Nested pipelines run once per map item
-share one bar per level, so 20,000 items mean one bar, not 20,000.
+its state on the lines under it) and one per map (items done, cache hits
+counted), each with its elapsed time and, while running, an estimate of the
+time left. Nested pipelines run once per map item share one bar per level,
+so 20,000 items mean one bar, not 20,000. The lines are laid out for the
+console's width, essentials first (see ``_layout``).
 
-In a terminal the display updates live; in Jupyter rich renders it as a
-widget; in a log that is not a terminal (CI) nothing is printed until the run
-ends, and then the final state is printed once, as plain text.
+When a node fails, the display stops at once: the clocks stop, the bars on
+the way to the failure say ``✗ failed``, the node that raised is marked
+``✗``, and a last line says what failed, where (pipelines and map items) and
+with which error.
+
+- In a terminal the display updates live (rich's ``Live``).
+- In Jupyter it is one output updated in place through an IPython display
+  handle, so the executed and saved notebook keeps the final state (no
+  ipywidgets needed).
+- In a log that is not a terminal (CI) nothing is printed until the run ends;
+  then the final state is printed once, as plain lines that wrap.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from hypernodes import CallbackContext, PipelineCallback
 
+from ._state import Bar, Failure, NodeState, format_seconds
+
 if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.progress import Progress, TaskID
+    from rich.console import Console, ConsoleOptions, RenderResult
+    from rich.live import Live
+
+    from ._notebook import NotebookView
 
 __all__ = ["ProgressCallback"]
-
-SYMBOLS = {"running": "▶", "done": "✓", "cached": "↺", "failed": "✗"}
-
-
-@dataclass
-class _Bar:
-    """One line of the display: a pipeline level or a map."""
-
-    task: TaskID
-    label: str
-    nodes: dict[str, str] = field(default_factory=dict)  # node -> last state
-    done: dict[str, int] = field(default_factory=dict)  # node -> times computed
-    hits: dict[str, int] = field(default_factory=dict)  # node -> times served from cache
-    per_run: int = 0  # nodes one run of this pipeline runs
-    cached: int = 0
-    failed: bool = False
-
-    def node_text(self, node: str) -> str:
-        state = self.nodes[node]
-        done, hits = self.done.get(node, 0), self.hits.get(node, 0)
-        if done + hits <= 1:
-            return f"{node} {SYMBOLS.get(state, '·')}"
-        parts = [node]
-        if state in ("running", "failed"):
-            parts.append(SYMBOLS[state])
-        if done:
-            parts.append(f"✓{done}")
-        if hits:
-            parts.append(f"↺{hits}")
-        return " ".join(parts)
 
 
 class ProgressCallback(PipelineCallback):
@@ -64,6 +49,9 @@ class ProgressCallback(PipelineCallback):
 
         pipeline.with_callbacks(["progress"])
         pipeline.with_callbacks([ProgressCallback(transient=True)])
+
+    It is a rich renderable too: ``console.print(callback)`` shows the current
+    frame, or the last one once the run has ended, laid out for that console.
     """
 
     def __init__(
@@ -75,9 +63,13 @@ class ProgressCallback(PipelineCallback):
         self.console = console
         self.transient = transient
         self.refresh_per_second = refresh_per_second
-        self._progress: Progress | None = None
-        self._bars: dict[tuple[str, tuple[str, ...]], _Bar] = {}
-        self._log_mode = False
+        self._lock = threading.RLock()
+        self._bars: dict[tuple[str, tuple[str, ...]], Bar] = {}
+        self._nested_nodes: dict[tuple[str, ...], str] = {}  # inner pipelines -> outer node
+        self._failure: Failure | None = None
+        self._ended: float | None = None  # when the run ended: every clock stops there
+        self._view: Live | NotebookView | None = None  # a terminal's or a notebook's
+        self._log: Console | None = None  # a console that is neither: summary at the end
 
     def __getstate__(self) -> dict[str, Any]:
         return {
@@ -91,18 +83,24 @@ class ProgressCallback(PipelineCallback):
 
     # -- the display ---------------------------------------------------------------
 
-    def _start(self) -> Progress:
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        """The current frame, laid out for the width rich gives it."""
+        from ._layout import layout
+
+        with self._lock:
+            now = self._ended if self._ended is not None else time.monotonic()
+            lines = layout(
+                list(self._bars.values()),
+                self._failure,
+                now,
+                options.max_width,
+                live=self._ended is None,
+            )
+        yield from lines
+
+    def _start(self) -> None:
         try:
             from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-            from rich.table import Column
         except ImportError as exc:
             msg = (
                 f"hypernodes-rich is installed, but rich failed to import ({exc}). "
@@ -111,113 +109,106 @@ class ProgressCallback(PipelineCallback):
             raise ImportError(msg) from exc
 
         self._stop()
-        self._bars = {}
+        with self._lock:
+            self._bars = {}
+            self._nested_nodes = {}
+            self._failure = None
+            self._ended = None
         console = self.console or Console(stderr=True)
-        # A log that is not a terminal (CI) gets no live updates, only a summary at the end.
-        self._log_mode = not (console.is_terminal or console.is_jupyter)
-        # Numbers never shrink; a narrow terminal shortens the node states instead.
-        self._progress = Progress(
-            TextColumn("{task.fields[label]}", table_column=Column(no_wrap=True)),
-            BarColumn(bar_width=20, table_column=Column(no_wrap=True)),
-            MofNCompleteColumn(table_column=Column(no_wrap=True)),
-            TimeElapsedColumn(table_column=Column(no_wrap=True)),
-            TextColumn("eta", table_column=Column(no_wrap=True)),
-            TimeRemainingColumn(table_column=Column(no_wrap=True)),
-            TextColumn("{task.fields[cached]}", table_column=Column(no_wrap=True)),
-            TextColumn(
-                "{task.description}",
-                table_column=Column(no_wrap=True, overflow="ellipsis", ratio=1),
-            ),
-            expand=True,
-            console=console,
-            transient=self.transient,
-            refresh_per_second=self.refresh_per_second,
-            disable=self._log_mode,
-        )
-        self._progress.start()
-        return self._progress
+        if console.is_jupyter:
+            from ._notebook import NotebookView
+
+            self._view = NotebookView(
+                lambda: self, console, self.refresh_per_second, transient=self.transient
+            )
+        elif console.is_terminal:
+            from rich.live import Live
+
+            self._view = Live(
+                self,
+                console=console,
+                transient=self.transient,
+                refresh_per_second=self.refresh_per_second,
+            )
+            self._view.start()
+        else:  # a log (CI): no live updates, only the final state
+            self._log = console
 
     def _stop(self) -> None:
-        progress = self._progress
-        if progress is None:
+        """End the display, showing the final frame (or, in a log, printing the summary)."""
+        view, self._view = self._view, None
+        log, self._log = self._log, None
+        if view is None and log is None:
             return
-        progress.stop()
-        self._progress = None
-        if self._log_mode and not self.transient:
-            self._print_summary(progress)
+        with self._lock:
+            if self._ended is None:
+                self._ended = time.monotonic()
+        if view is not None:
+            view.stop()
+        elif log is not None and not self.transient:
+            self._print_summary(log)
 
-    def _print_summary(self, progress: Progress) -> None:
+    def _print_summary(self, console: Console) -> None:
         """The final state as plain lines that wrap instead of being cut."""
         from rich.text import Text
 
+        assert self._ended is not None
         for bar in self._bars.values():
-            task = next(t for t in progress.tasks if t.id == bar.task)
-            line = f"{bar.label}  {int(task.completed)}/{int(task.total or 0)}"
-            line += f"  {task.elapsed or 0.0:.2f}s"
+            elapsed = format_seconds(bar.elapsed(self._ended))
+            line = f"{bar.label}  {bar.done}/{bar.total}  {elapsed}"
             if bar.cached:
                 line += f"  ↺ {bar.cached} cached"
-            states = "  ".join(bar.node_text(node) for node in bar.nodes)
+            states = "  ".join(node.text(name) for name, node in bar.nodes.items())
             if states:
                 line += f"  {states}"
             if bar.failed:
-                line += "  failed"
-            progress.console.print(Text(line), soft_wrap=True)
+                line += "  ✗ failed"
+            console.print(Text(line), soft_wrap=True)
+        if self._failure is not None:
+            console.print(Text(self._failure.text()), soft_wrap=True)
 
-    def _bar(self, kind: str, ctx: CallbackContext, label: str) -> _Bar:
-        key = (kind, ctx.pipelines)
+    # -- the state -------------------------------------------------------------------
+
+    def _bar(self, ctx: CallbackContext, is_map: bool = False) -> Bar:
+        key = ("map" if is_map else "pipeline", ctx.pipelines)
         bar = self._bars.get(key)
         if bar is None:
-            from rich.markup import escape
-
-            progress = self._progress or self._start()
-            indent = "  " * ctx.depth
-            task = progress.add_task("", total=0, cached="", label=escape(f"{indent}{label}"))
-            bar = self._bars[key] = _Bar(task, f"{indent}{label}")
+            name = ctx.pipelines[-1]
+            label = "  " * ctx.depth + (f"map {name}" if is_map else name)
+            now = time.monotonic()
+            bar = self._bars[key] = Bar(label, ctx.depth, now, is_map=is_map, last=now)
         return bar
 
-    def _refresh(self, bar: _Bar, advance: int = 0, total: int = 0) -> None:
-        if self._progress is None:
-            return
-        from rich.markup import escape
-
-        description = escape("  ".join(bar.node_text(node) for node in bar.nodes))
-        if bar.failed:
-            description += "  [bold red]failed[/]"
-        cached = f"↺ {bar.cached} cached" if bar.cached else ""
-        self._progress.update(bar.task, description=description, advance=advance, cached=cached)
-        if total:
-            task = self._progress.tasks[self._task_index(bar)]
-            self._progress.update(bar.task, total=max(0, (task.total or 0) + total))
-
-    def _task_index(self, bar: _Bar) -> int:
-        assert self._progress is not None
-        for index, task in enumerate(self._progress.tasks):
-            if task.id == bar.task:
-                return index
-        raise KeyError(bar.task)  # pragma: no cover
-
-    def _pipeline_bar(self, ctx: CallbackContext) -> _Bar:
-        return self._bar("pipeline", ctx, ctx.pipelines[-1])
+    def _advance(self, bar: Bar, count: int = 1) -> None:
+        bar.done += count
+        bar.last = time.monotonic()
 
     def _begin(self, ctx: CallbackContext, nodes: tuple[str, ...]) -> None:
-        bar = self._pipeline_bar(ctx)
-        for name in nodes:
-            bar.nodes.setdefault(name, "pending")
-        bar.per_run = len(nodes)
-        self._refresh(bar, total=len(nodes))
+        with self._lock:
+            if self._ended is not None:
+                return  # the run already failed; items still running in a pool report late
+            bar = self._bar(ctx)
+            for name in nodes:
+                bar.nodes.setdefault(name, NodeState())
+            bar.per_run = len(nodes)
+            bar.total += len(nodes)
 
     def _node(self, node: str, state: str, ctx: CallbackContext) -> None:
-        bar = self._pipeline_bar(ctx)
-        bar.nodes[node] = state
-        finished = state in ("done", "cached")
-        if state == "done":
-            bar.done[node] = bar.done.get(node, 0) + 1
-        elif state == "cached":
-            bar.hits[node] = bar.hits.get(node, 0) + 1
-            bar.cached += 1
-        self._refresh(bar, advance=1 if finished else 0)
+        with self._lock:
+            if self._ended is not None:
+                return  # the run already failed; items still running in a pool report late
+            bar = self._bar(ctx)
+            entry = bar.nodes.setdefault(node, NodeState())
+            entry.state = state
+            if state == "done":
+                entry.done += 1
+                self._advance(bar)
+            elif state == "cached":
+                entry.hits += 1
+                bar.cached += 1
+                self._advance(bar)
 
-    # -- hooks ---------------------------------------------------------------------
+    # -- hooks -----------------------------------------------------------------------
 
     def on_pipeline_start(
         self, pipeline: str, nodes: tuple[str, ...], ctx: CallbackContext
@@ -233,6 +224,8 @@ class ProgressCallback(PipelineCallback):
     def on_nested_pipeline_start(
         self, node: str, pipeline: str, nodes: tuple[str, ...], ctx: CallbackContext
     ) -> None:
+        with self._lock:
+            self._nested_nodes[ctx.pipelines] = node
         self._begin(ctx, nodes)
 
     def on_node_start(self, node: str, ctx: CallbackContext) -> None:
@@ -245,23 +238,49 @@ class ProgressCallback(PipelineCallback):
         self._node(node, "cached", ctx)
 
     def on_map_start(self, pipeline: str, items: int, ctx: CallbackContext) -> None:
-        bar = self._bar("map", ctx, f"map {pipeline}")
-        self._refresh(bar, total=items)
-        nodes = self._pipeline_bar(ctx)  # it counted one run; the map runs `items`
-        self._refresh(nodes, total=nodes.per_run * (items - 1))
+        with self._lock:
+            if self._ended is not None:
+                return
+            self._bar(ctx, is_map=True).total += items
+            nodes = self._bar(ctx)  # it counted one run; the map runs `items`
+            nodes.total = max(0, nodes.total + nodes.per_run * (items - 1))
 
     def on_map_item_end(self, index: int, duration: float, ctx: CallbackContext) -> None:
-        self._refresh(self._bar("map", ctx, f"map {ctx.pipelines[-1]}"), advance=1)
+        with self._lock:
+            if self._ended is None:
+                self._advance(self._bar(ctx, is_map=True))
 
     def on_map_item_cached(self, index: int, ctx: CallbackContext) -> None:
-        bar = self._bar("map", ctx, f"map {ctx.pipelines[-1]}")
-        bar.cached += 1
-        self._refresh(bar)
+        with self._lock:
+            if self._ended is None:
+                self._bar(ctx, is_map=True).cached += 1
 
     def on_error(self, node: str | None, error: BaseException, ctx: CallbackContext) -> None:
-        bar = self._pipeline_bar(ctx)
-        bar.failed = True
-        if node is not None:
-            bar.nodes[node] = "failed"
-        self._refresh(bar)
+        with self._lock:
+            if self._ended is not None:
+                return
+            now = time.monotonic()
+            message = str(error).strip().splitlines()
+            self._failure = Failure(
+                node,
+                ctx.pipelines,
+                ctx.item_path,
+                f"{type(error).__name__}: {message[0]}" if message else type(error).__name__,
+            )
+            if node is not None:
+                self._bar(ctx).nodes.setdefault(node, NodeState()).state = "failed"
+            # Every bar on the way from the top to the failure failed with it, and the node
+            # holding each nested pipeline failed in its parent.
+            path = ctx.pipelines
+            for depth in range(len(path), 0, -1):
+                for is_map in (False, True):
+                    bar = self._bars.get(("map" if is_map else "pipeline", path[:depth]))
+                    if bar is not None:
+                        bar.failed = True
+                        bar.last = now
+                outer = self._nested_nodes.get(path[:depth])
+                parent = self._bars.get(("pipeline", path[: depth - 1]))
+                if outer is not None and parent is not None and outer in parent.nodes:
+                    parent.nodes[outer].state = "failed"
+            self._ended = now
         self._stop()  # the error ends the run: show the final state

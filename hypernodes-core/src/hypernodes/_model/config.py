@@ -18,7 +18,8 @@ can sit in two parents and run in two threads at once.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Final, Literal, Self, TypeAlias
 
 from . import names as _names
 
@@ -27,6 +28,15 @@ if TYPE_CHECKING:
     from ..callbacks._hooks import PipelineCallback
     from ..engine._backend import Backend
     from ..executor import ExecutorStrategy
+
+    #: What configuration accepts: a registered name, a class (instantiated with no
+    #: arguments) or an instance. ``None`` means the library default (backend,
+    #: executor) or none at all (cache, callbacks).
+    BackendLike: TypeAlias = str | type[Backend] | Backend | None
+    ExecutorLike: TypeAlias = str | type[ExecutorStrategy] | ExecutorStrategy | None
+    CacheLike: TypeAlias = str | type[Cache] | Cache | Literal[False] | None
+    CallbackLike: TypeAlias = str | type[PipelineCallback] | PipelineCallback
+    CallbacksLike: TypeAlias = CallbackLike | Iterable[CallbackLike] | None
 
 __all__ = [
     "UNSET",
@@ -119,10 +129,10 @@ def get_default_config() -> Config:
 
 
 def set_default_config(
-    backend: Any = UNSET,
-    executor: Any = UNSET,
-    cache: Any = UNSET,
-    callbacks: Any = UNSET,
+    backend: BackendLike = UNSET,
+    executor: ExecutorLike = UNSET,
+    cache: CacheLike = UNSET,
+    callbacks: CallbacksLike = UNSET,
 ) -> Config:
     """Set the global defaults; arguments left out keep their current value.
 
@@ -162,7 +172,13 @@ class Configurable:
     _cache: Any
     _callbacks: Any
 
-    def _init_settings(self, backend: Any, executor: Any, cache: Any, callbacks: Any) -> None:
+    def _init_settings(
+        self,
+        backend: BackendLike,
+        executor: ExecutorLike,
+        cache: CacheLike,
+        callbacks: CallbacksLike,
+    ) -> None:
         self._backend = self._executor = self._cache = self._callbacks = UNSET
         if backend is not UNSET:
             self.with_backend(backend)
@@ -173,24 +189,24 @@ class Configurable:
         if callbacks is not UNSET:
             self.with_callbacks(callbacks)
 
-    def with_backend(self, backend: Any) -> Any:
+    def with_backend(self, backend: BackendLike) -> Self:
         """Set where this runs (name, class or instance); ``None`` means inherit. Returns self."""
         resolved = _names.to_backend(backend)
         self._backend = UNSET if resolved is None else resolved
         return self
 
-    def with_executor(self, executor: Any) -> Any:
+    def with_executor(self, executor: ExecutorLike) -> Self:
         """Set how this runs (name, class or instance); ``None`` means inherit. Returns self."""
         resolved = _names.to_executor(executor)
         self._executor = UNSET if resolved is None else resolved
         return self
 
-    def with_cache(self, cache: Any) -> Any:
+    def with_cache(self, cache: CacheLike) -> Self:
         """Set the cache (name, class or instance); ``None`` turns caching off. Returns self."""
         self._cache = _names.to_cache(cache)
         return self
 
-    def with_callbacks(self, callbacks: Any) -> Any:
+    def with_callbacks(self, callbacks: CallbacksLike) -> Self:
         """Set the callbacks (a list of names, classes or instances); ``None`` means none."""
         self._callbacks = _names.to_callbacks(callbacks)
         return self

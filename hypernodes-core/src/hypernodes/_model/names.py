@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from ..callbacks._hooks import PipelineCallback
     from ..engine._backend import Backend
     from ..executor import ExecutorStrategy
+    from .config import BackendLike, CacheLike, CallbacksLike, ExecutorLike
 
 __all__ = ["KINDS", "to_backend", "to_cache", "to_callbacks", "to_executor"]
 
@@ -35,27 +36,32 @@ def _resolve(kind: str, value: Any, base: type[T]) -> T:
         return value
     what = f"the class {value.__name__}" if isinstance(value, type) else repr(value)
     msg = (
-        f"A {kind} must be a registered name, a {base.__name__} subclass or an instance of "
-        f"one; got {what}. Run `hypernodes plugins` to list the registered names."
+        f"{_article(kind).capitalize()} {kind} must be a registered name, "
+        f"{_article(base.__name__)} {base.__name__} subclass or an instance of one; "
+        f"got {what}. Run `hypernodes plugins` to list the registered names."
     )
     raise TypeError(msg)
 
 
-def to_executor(value: Any) -> ExecutorStrategy | None:
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
+def to_executor(value: ExecutorLike) -> ExecutorStrategy | None:
     """An executor from a name, class or instance; ``None`` stays ``None``."""
     from ..executor import ExecutorStrategy
 
     return None if value is None else _resolve("executor", value, ExecutorStrategy)
 
 
-def to_backend(value: Any) -> Backend | None:
+def to_backend(value: BackendLike) -> Backend | None:
     """A backend from a name, class or instance; ``None`` stays ``None``."""
     from ..engine._backend import Backend
 
     return None if value is None else _resolve("backend", value, Backend)
 
 
-def to_cache(value: Any) -> Cache | None:
+def to_cache(value: CacheLike) -> Cache | None:
     """A cache from a name, class or instance; ``None`` (or ``False``) means no cache."""
     from ..caching._base import Cache
 
@@ -64,7 +70,7 @@ def to_cache(value: Any) -> Cache | None:
     return _resolve("cache", value, Cache)
 
 
-def to_callbacks(value: Any) -> tuple[PipelineCallback, ...]:
+def to_callbacks(value: CallbacksLike) -> tuple[PipelineCallback, ...]:
     """A tuple of callbacks from a list of names, classes or instances (or one of them)."""
     from ..callbacks._hooks import PipelineCallback
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ..callbacks._hooks import PipelineCallback
     from ..engine._backend import Backend
     from ..executor import ExecutorStrategy
+    from .config import BackendLike, CacheLike, CallbacksLike, ExecutorLike
 
 __all__ = ["Pipeline"]
 
@@ -57,10 +58,10 @@ class Pipeline(Configurable, PipelineViews):
         self,
         nodes: Iterable[Node | Pipeline | PipelineNode],
         *,
-        backend: Any = UNSET,
-        executor: Any = UNSET,
-        cache: Any = UNSET,
-        callbacks: Any = UNSET,
+        backend: BackendLike = UNSET,
+        executor: ExecutorLike = UNSET,
+        cache: CacheLike = UNSET,
+        callbacks: CallbacksLike = UNSET,
         name: str | None = None,
     ) -> None:
         if isinstance(nodes, Node | Pipeline | PipelineNode) or not isinstance(nodes, Iterable):
@@ -154,10 +155,10 @@ class Pipeline(Configurable, PipelineViews):
         map_over: str | Iterable[str] | None = None,
         map_mode: str = "zip",
         *,
-        backend: Any = UNSET,
-        executor: Any = UNSET,
-        cache: Any = UNSET,
-        callbacks: Any = UNSET,
+        backend: BackendLike = UNSET,
+        executor: ExecutorLike = UNSET,
+        cache: CacheLike = UNSET,
+        callbacks: CallbacksLike = UNSET,
     ) -> PipelineNode:
         """Wrap this pipeline as a node of another pipeline.
 

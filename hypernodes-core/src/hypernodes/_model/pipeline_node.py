@@ -10,10 +10,15 @@ from ..callbacks._dispatch import callback_context
 from ..engine._items import MAP_MODES, MapItems
 from ..errors import MapInputError, PipelineDefinitionError, suggest
 from . import bindings
-from .config import UNSET, Configurable
+from .config import UNSET, Config, Configurable, default_config
 
 if TYPE_CHECKING:
+    from ..caching._base import Cache
+    from ..callbacks._hooks import PipelineCallback
+    from ..engine._backend import Backend
     from ..engine._context import RunContext
+    from ..executor import ExecutorStrategy
+    from .config import BackendLike, CacheLike, CallbacksLike, ExecutorLike
     from .pipeline import Pipeline
 
 __all__ = ["PipelineNode"]
@@ -30,6 +35,13 @@ class PipelineNode(Configurable):
 
     Its ``with_backend / with_executor / with_cache / with_callbacks``
     override the inner pipeline's own settings for this use only.
+
+    Its ``effective_backend / effective_executor / effective_cache /
+    effective_callbacks`` report what the inner pipeline would use if this
+    node ran it at top level: the node's overrides, then the inner pipeline's
+    own settings, then :func:`set_default_config`, then the library default.
+    Inside a parent pipeline, the parent's effective settings come in before
+    the defaults for whatever neither the node nor the inner pipeline sets.
     """
 
     def __init__(
@@ -41,10 +53,10 @@ class PipelineNode(Configurable):
         map_over: str | Iterable[str] | None = None,
         map_mode: str = "zip",
         *,
-        backend: Any = UNSET,
-        executor: Any = UNSET,
-        cache: Any = UNSET,
-        callbacks: Any = UNSET,
+        backend: BackendLike = UNSET,
+        executor: ExecutorLike = UNSET,
+        cache: CacheLike = UNSET,
+        callbacks: CallbacksLike = UNSET,
     ) -> None:
         self.pipeline = pipeline
         self.name: str = name or pipeline.name  # an unnamed pipeline: named by outputs below
@@ -162,6 +174,31 @@ class PipelineNode(Configurable):
         if not rename:
             return result
         return {rename.get(k, k): v for k, v in result.items()}
+
+    # -- configuration -----------------------------------------------------------
+
+    def _effective(self) -> Config:
+        return self._layer_on(self.pipeline._layer_on(default_config()))
+
+    @property
+    def effective_backend(self) -> Backend:
+        """The backend the inner pipeline would use if this node ran it at top level."""
+        return self._effective().run_backend
+
+    @property
+    def effective_executor(self) -> ExecutorStrategy:
+        """The executor the inner pipeline would use if this node ran it at top level."""
+        return self._effective().executor
+
+    @property
+    def effective_cache(self) -> Cache | None:
+        """The cache the inner pipeline would use if this node ran it at top level."""
+        return self._effective().cache
+
+    @property
+    def effective_callbacks(self) -> tuple[PipelineCallback, ...]:
+        """The callbacks the inner pipeline would use if this node ran it at top level."""
+        return self._effective().callbacks
 
     def __repr__(self) -> str:
         extra = f", map_over={self.map_over!r}" if self.map_over else ""

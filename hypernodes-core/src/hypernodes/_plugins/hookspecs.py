@@ -9,7 +9,9 @@ a name is looked up or plugins are listed, and receives ``register``::
 
 ``factory`` is a class, a callable returning an instance, or a lazy
 ``"package.module:attribute"`` string imported only when the name is used.
-The hooks return nothing.
+The hooks return nothing. The core's names (``sequential``, ``eager``,
+``threads``, ``processes``, ``local``, ``memory``, ``disk``) are reserved:
+registering one is refused with a warning.
 """
 
 from __future__ import annotations

@@ -6,11 +6,18 @@ Loading happens once, at the first name lookup or listing, never at import:
 2. then, in order of distribution name, unless
    ``HYPERNODES_DISABLE_PLUGIN_AUTOLOAD=1``, each entry point of the
    ``hypernodes`` group is loaded (only those named in ``HYPERNODES_PLUGINS=a,b``
-   when that is set); a plugin that fails to import or to register becomes one
-   warning and a BROKEN row, and the others keep working;
+   when that is set; a name there that matches no installed plugin is a
+   warning); a plugin that fails to import or to register (any exception,
+   ``sys.exit()`` included; only ``KeyboardInterrupt`` gets through) becomes
+   one warning and a BROKEN row, and the others keep working;
 3. each plugin's hooks are called with a ``register`` that records who
-   registered what, so a name claimed twice is an error naming both
+   registered what. The core's own names (``sequential``, ``eager``,
+   ``threads``, ``processes``, ``local``, ``memory``, ``disk``) are reserved:
+   a plugin claiming one is refused with a warning and the core's keeps
+   working. Any other name claimed twice is an error naming both
    distributions when it is used.
+
+Every warning points at the user's line that triggered loading, not at this module.
 """
 
 from __future__ import annotations
@@ -18,13 +25,14 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import re
 import threading
-import warnings
 from importlib import metadata
 from typing import Any
 
 import pluggy
 
+from .._warnings import warn_at_user
 from ..errors import MissingPluginError, PluginError, PluginWarning, UnknownNameError, suggest
 from . import builtin
 from .hookspecs import PROJECT, HookSpecs
@@ -77,6 +85,7 @@ class PluginInfo:
         self.distribution = distribution
         self.version = version
         self.names: dict[str, list[str]] = {kind: [] for kind in HOOKS}
+        self.refused: list[str] = []  # "executor 'sequential'": core names it tried to take
         self.error: str | None = None
 
     @property
@@ -89,6 +98,7 @@ class PluginInfo:
             "distribution": self.distribution,
             "version": self.version,
             **{f"{kind}s": names for kind, names in self.names.items()},
+            "refused": self.refused,
             "status": "ok" if self.error is None else "BROKEN",
             "error": self.error,
         }
@@ -103,7 +113,8 @@ class Registry:
         self.plugins: list[PluginInfo] = []
         self._entries: dict[str, dict[str, Entry]] = {kind: {} for kind in HOOKS}
         self._conflicts: dict[tuple[str, str], list[PluginInfo]] = {}
-        self._skipped: list[str] = []
+        self._skipped: list[tuple[str | None, str]] = []  # (distribution, or None for all; why)
+        self._core: PluginInfo | None = None
 
     # -- loading -----------------------------------------------------------------
 
@@ -120,12 +131,16 @@ class Registry:
     def _load(self) -> None:
         manager = pluggy.PluginManager(PROJECT)
         manager.add_hookspecs(HookSpecs)
-        core_version = _version("hypernodes-core")
-        self._add(manager, builtin, PluginInfo("builtin", "hypernodes-core", core_version))
+        self._core = PluginInfo("builtin", "hypernodes-core", _version("hypernodes-core"))
+        self._add(manager, builtin, self._core)
         if os.environ.get("HYPERNODES_DISABLE_PLUGIN_AUTOLOAD", "").strip() not in ("", "0"):
-            self._skipped.append("every entry point (HYPERNODES_DISABLE_PLUGIN_AUTOLOAD is set)")
+            self._skipped.append(
+                (None, "every entry point (HYPERNODES_DISABLE_PLUGIN_AUTOLOAD is set)")
+            )
             return
-        only = {n.strip() for n in os.environ.get("HYPERNODES_PLUGINS", "").split(",") if n.strip()}
+        only = {
+            _canonical(n) for n in os.environ.get("HYPERNODES_PLUGINS", "").split(",") if n.strip()
+        }
         seen: set[tuple[str, str]] = set()
         found = metadata.entry_points(group=ENTRY_POINT_GROUP)
         for ep in sorted(found, key=lambda ep: (ep.dist.name if ep.dist else "", ep.name)):
@@ -133,24 +148,42 @@ class Registry:
             if (ep.name, dist) in seen:
                 continue  # the same distribution found twice on sys.path
             seen.add((ep.name, dist))
-            if only and ep.name not in only and dist not in only:
-                self._skipped.append(f"{ep.name} ({dist}): not in HYPERNODES_PLUGINS")
+            if only and _canonical(ep.name) not in only and _canonical(dist) not in only:
+                self._skipped.append((dist, f"{ep.name} ({dist}): not in HYPERNODES_PLUGINS"))
                 continue
             version = ep.dist.version if ep.dist is not None else "?"
             info = PluginInfo(ep.name, dist, version)
             try:
                 module = ep.load()
-            except Exception as exc:
-                self._broken(info, f"import of {ep.value!r} failed: {type(exc).__name__}: {exc}")
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # a plugin calling sys.exit() is broken, not fatal
+                self._broken(info, f"import of {ep.value!r} failed: {_describe(exc)}")
                 continue
             self._add(manager, module, info)
+        if only:
+            self._warn_unmatched(only, seen)
+
+    def _warn_unmatched(self, only: set[str], seen: set[tuple[str, str]]) -> None:
+        """Warn about each name in ``HYPERNODES_PLUGINS`` that matches no installed plugin."""
+        installed = sorted({name for pair in seen for name in pair})
+        known = {_canonical(n) for n in installed} | {"builtin", "hypernodes-core"}
+        for wanted in sorted(only - known):
+            warn_at_user(
+                f"HYPERNODES_PLUGINS names {wanted!r}, but no installed plugin or distribution "
+                f"has that name{suggest(wanted, installed)}; it is ignored. Installed: "
+                f"{', '.join(installed) or '(none)'} (`hypernodes plugins` lists them).",
+                PluginWarning,
+            )
 
     def _add(self, manager: pluggy.PluginManager, plugin: object, info: PluginInfo) -> None:
         self.plugins.append(info)
         try:
             manager.register(plugin, name=f"{info.distribution}:{info.name}")
-        except Exception as exc:
-            self._broken(info, f"{type(exc).__name__}: {exc}")
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:
+            self._broken(info, _describe(exc))
             return
         for kind, hook_name in HOOKS.items():
             hook = getattr(manager.hook, hook_name)
@@ -159,8 +192,10 @@ class Registry:
                     continue
                 try:
                     impl.function(register=self._register_for(kind, info))
-                except Exception as exc:
-                    self._broken(info, f"{hook_name} raised {type(exc).__name__}: {exc}")
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as exc:
+                    self._broken(info, f"{hook_name} failed: {_describe(exc)}")
                     return
 
     def _broken(self, info: PluginInfo, error: str) -> None:
@@ -172,10 +207,9 @@ class Registry:
                 entry = self._entries[kind].get(name)
                 if entry is not None and entry.plugin is info:
                     del self._entries[kind][name]
-        warnings.warn(
+        warn_at_user(
             f"hypernodes plugin {info.name!r} from {info.distribution} is skipped: {error}",
             PluginWarning,
-            stacklevel=4,
         )
 
     def _register_for(self, kind: str, info: PluginInfo) -> Any:
@@ -189,8 +223,18 @@ class Registry:
                     f"'module:attribute' string, got {factory!r}."
                 )
                 raise TypeError(msg)
-            info.names[kind].append(name)
             existing = self._entries[kind].get(name)
+            if existing is not None and existing.plugin is self._core:
+                info.refused.append(f"{kind} {name!r}")
+                warn_at_user(
+                    f"hypernodes plugin {info.name!r} from {info.distribution} registers the "
+                    f"{kind} name {name!r}, which is reserved for hypernodes-core's own {kind}: "
+                    f"it is refused, and {name!r} keeps meaning the core's. The plugin must "
+                    "register it under another name.",
+                    PluginWarning,
+                )
+                return
+            info.names[kind].append(name)
             if existing is not None:
                 claimants = self._conflicts.setdefault((kind, name), [existing.plugin])
                 claimants.append(info)
@@ -240,23 +284,44 @@ class Registry:
 
     def _unknown_message(self, kind: str, name: str) -> str:
         available = list(self._entries[kind])
-        known = [*available, *FIRST_PARTY[kind]]
-        msg = f"No {kind} is registered under {name!r}{suggest(name, known)}."
+        msg = f"No {kind} is registered under {name!r}"
         first_party = FIRST_PARTY[kind].get(name)
+        broken = next((p for p in self.plugins if p.error and name in p.names[kind]), None)
         if first_party is not None:
-            msg += " " + self._first_party_status(*first_party)
+            msg += ". " + self._first_party_status(*first_party)
+        elif broken is not None:
+            msg += (
+                f". The plugin {broken.name!r} from {broken.distribution} registers it but "
+                f"failed to load: {broken.error}."
+            )
+        else:
+            msg += f"{suggest(name, [*available, *FIRST_PARTY[kind]])}."
         msg += f" Available {kind}s: {', '.join(available) or '(none)'}."
         return msg
 
     def _first_party_status(self, dist: str, extra: str) -> str:
-        install = f"pip install 'hypernodes[{extra}]'"
-        if _version(dist) == "?":
+        """Why a name that ``dist`` provides is missing, and what to do about it."""
+        version = _version(dist)
+        if version == "?":
+            install = f"pip install 'hypernodes[{extra}]'"
             return f"It is provided by {dist}, which is not installed: {install}."
-        if self._skipped:
+        mine = _canonical(dist)
+        broken = next(
+            (p for p in self.plugins if p.error and _canonical(p.distribution) == mine), None
+        )
+        if broken is not None:
             return (
-                f"It is provided by {dist}, installed but not loaded: {'; '.join(self._skipped)}."
+                f"It is provided by {dist} {version}, which is installed but failed to load "
+                f"({broken.error}). Repair it: pip install --force-reinstall '{dist}=={version}'."
             )
-        return f"It is provided by {dist}, which is installed but did not register it: {install}."
+        skipped = [why for who, why in self._skipped if who is None or _canonical(who) == mine]
+        if skipped:
+            return f"It is provided by {dist}, installed but not loaded: {'; '.join(skipped)}."
+        return (
+            f"It is provided by {dist}, but the installed {dist} {version} does not register "
+            "it (`hypernodes plugins` lists what each plugin registers). Upgrade it: "
+            f"pip install -U 'hypernodes[{extra}]'."
+        )
 
     # -- listing -------------------------------------------------------------------
 
@@ -282,7 +347,12 @@ class Registry:
         for (kind, name), claimants in self._conflicts.items():
             who = " and ".join(p.distribution for p in claimants)
             lines.append(f"CONFLICT: {kind} {name!r} is registered by {who}")
-        for note in self._skipped:
+        for plugin in self.plugins:
+            for refused in plugin.refused:
+                lines.append(
+                    f"REFUSED: {refused} from {plugin.distribution} (reserved for hypernodes-core)"
+                )
+        for _, note in self._skipped:
             lines.append(f"skipped: {note}")
         return "\n".join(lines)
 
@@ -326,6 +396,18 @@ def _import_factory(path: str, kind: str, name: str, plugin: PluginInfo) -> Any:
             f"The {kind} {name!r} from {plugin.distribution} names {path!r}, which does not exist."
         )
         raise PluginError(msg) from exc
+
+
+def _describe(exc: BaseException) -> str:
+    """A plugin's failure in words (``SystemExit: 3`` would not tell a user what happened)."""
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _canonical(name: str) -> str:
+    """A plugin or distribution name as packaging compares them (``Foo_Bar`` is ``foo-bar``)."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
 
 
 def _version(distribution: str) -> str:

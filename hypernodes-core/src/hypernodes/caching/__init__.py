@@ -3,7 +3,8 @@
 - :class:`Cache` (``_base``): the interface a cache plugin implements;
   :class:`MemoryCache` beside it.
 - :class:`DiskCache` (``_disk``): on the ``diskcache`` library, shared by
-  processes and runs.
+  processes and runs; ``_disk_directory`` keeps its directory private and
+  deals with a corrupt or read-only one.
 - ``_keys``: the cache key of a node call (its exact coverage is documented there).
 - ``_run``: lookups and stores during one run, where every cache fault becomes
   a warning and never a lost result.

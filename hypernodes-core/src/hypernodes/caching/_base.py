@@ -1,4 +1,4 @@
-"""The cache interface and the in-memory cache. ``DiskCache`` lives in ``_disk_cache``."""
+"""The cache interface and the in-memory cache. ``DiskCache`` lives in ``_disk``."""
 
 from __future__ import annotations
 
