@@ -21,7 +21,7 @@ from .engine._backend import Backend, LocalBackend
 from .errors import HyperNodesError
 
 if TYPE_CHECKING:
-    from ._plugins.hookspecs import hookimpl
+    from ._plugins.hookspecs import Register, hookimpl
 
 __version__ = "0.5.0"  # every distribution moves together; tests/test_packaging.py checks
 
@@ -37,6 +37,7 @@ __all__ = [
     "Pipeline",
     "PipelineCallback",
     "PipelineNode",
+    "Register",
     "get_default_config",
     "hookimpl",
     "node",
@@ -46,10 +47,10 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name == "hookimpl":  # pluggy is imported by plugin authors only, not by every user
-        from ._plugins.hookspecs import hookimpl
+    if name in ("hookimpl", "Register"):  # pluggy: imported by plugin authors, not every user
+        from ._plugins import hookspecs
 
-        return hookimpl
+        return getattr(hookspecs, name)
     from ._plugins.registry import provided_attribute
 
     return provided_attribute(__name__, name)
@@ -58,4 +59,4 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     from ._plugins.registry import provided_names
 
-    return sorted({*__all__, "hookimpl", *provided_names(__name__)})
+    return sorted({*__all__, *provided_names(__name__)})

@@ -17,12 +17,9 @@ if TYPE_CHECKING:
     from ..executor import ExecutorStrategy
     from .config import BackendLike, CacheLike, CallbacksLike, ExecutorLike
 
-__all__ = ["KINDS", "to_backend", "to_cache", "to_callbacks", "to_executor"]
+__all__ = ["to_backend", "to_cache", "to_callbacks", "to_executor"]
 
 T = TypeVar("T")
-
-#: The plugin kinds, singular and plural as users meet them.
-KINDS = ("executor", "backend", "cache", "callback")
 
 
 def _resolve(kind: str, value: Any, base: type[T]) -> T:

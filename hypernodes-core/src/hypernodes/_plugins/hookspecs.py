@@ -28,7 +28,8 @@ PROJECT = "hypernodes"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
-#: ``register(name, factory)``: factory is a class, a callable or a ``"module:attr"`` string.
+#: The type of ``register`` in a hook implementation (``from hypernodes import Register``):
+#: ``register(name, factory)``, factory a class, a callable or a ``"module:attr"`` string.
 Register = Callable[[str, Any], None]
 
 

@@ -88,10 +88,6 @@ class PluginInfo:
         self.refused: list[str] = []  # "executor 'sequential'": core names it tried to take
         self.error: str | None = None
 
-    @property
-    def status(self) -> str:
-        return "ok" if self.error is None else f"BROKEN: {self.error}"
-
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,

@@ -48,6 +48,11 @@ if TYPE_CHECKING:
 
 __all__ = ["DiskCache", "default_cache_dir"]
 
+#: Written entries wait at most this long (seconds) for their batch to fill.
+WRITE_DELAY = 0.5
+#: The size limit given to diskcache for an unbounded cache (it needs a number).
+UNBOUNDED = 2**62
+
 
 def default_cache_dir() -> Path:
     """``$HYPERNODES_CACHE_DIR``, else ``$XDG_CACHE_HOME/hypernodes``, else ``~/.cache/...``."""
@@ -141,7 +146,7 @@ class DiskCache(Cache):
         if self.size_limit is not None:
             options["size_limit"] = self.size_limit
         else:  # unbounded: no culling queries on every write
-            options["size_limit"] = 2**62
+            options["size_limit"] = UNBOUNDED
             options["cull_limit"] = 0
         self._prepare_directory()
         store = diskcache.Cache(str(self.path), disk=private_disk(), **options)
@@ -286,7 +291,7 @@ class DiskCache(Cache):
                 _with_pending.add(self)
             self._pending[key] = data
             if len(self._pending) >= self.write_batch or (
-                time.monotonic() - self._pending_since > 0.5
+                time.monotonic() - self._pending_since > WRITE_DELAY
             ):
                 self.flush()
 
