@@ -100,3 +100,13 @@ def test_a_cache_used_in_the_subprocess_serves_the_next_run_here(tmp_path):
         "y": 2
     }
     assert calls.read_text() == "x"
+
+
+def test_a_remote_run_of_a_holistic_executor_uses_the_executors_own_backend_there():
+    @node(output_name="y")
+    def inc(x):
+        return x + 1
+
+    inner = Pipeline([inc], name="inner", backend=SubprocessBackend())
+    outer = Pipeline([inner.as_node(map_over="x")], name="outer").with_executor(ColumnExecutor())
+    assert outer.run({"x": [1, 2]}) == {"y": [2, 3]}

@@ -92,6 +92,8 @@ class Config:
 
     def layered(self, backend: Any, executor: Any, cache: Any, callbacks: Any) -> Config:
         """This config with every value that is not UNSET replaced."""
+        if backend is UNSET and executor is UNSET and cache is UNSET and callbacks is UNSET:
+            return self
         return Config(
             self.backend if backend is UNSET else backend,
             self.executor if executor is UNSET else executor,
@@ -171,6 +173,7 @@ class Configurable:
     _executor: Any
     _cache: Any
     _callbacks: Any
+    _layered: tuple[Config, Config] | None = None  # (base, this layered on it): the last one
 
     def _init_settings(
         self,
@@ -193,23 +196,38 @@ class Configurable:
         """Set where this runs (name, class or instance); ``None`` means inherit. Returns self."""
         resolved = _names.to_backend(backend)
         self._backend = UNSET if resolved is None else resolved
+        self._layered = None
         return self
 
     def with_executor(self, executor: ExecutorLike) -> Self:
         """Set how this runs (name, class or instance); ``None`` means inherit. Returns self."""
         resolved = _names.to_executor(executor)
         self._executor = UNSET if resolved is None else resolved
+        self._layered = None
         return self
 
     def with_cache(self, cache: CacheLike) -> Self:
         """Set the cache (name, class or instance); ``None`` turns caching off. Returns self."""
         self._cache = _names.to_cache(cache)
+        self._layered = None
         return self
 
     def with_callbacks(self, callbacks: CallbacksLike) -> Self:
         """Set the callbacks (a list of names, classes or instances); ``None`` means none."""
         self._callbacks = _names.to_callbacks(callbacks)
+        self._layered = None
         return self
 
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("_layered", None)  # a memo of the last run's configuration: not for travel
+        return state
+
     def _layer_on(self, base: Config) -> Config:
-        return base.layered(self._backend, self._executor, self._cache, self._callbacks)
+        """These settings over ``base`` (remembered for the last base: runs repeat it)."""
+        memo = self._layered
+        if memo is not None and memo[0] is base:
+            return memo[1]
+        layered = base.layered(self._backend, self._executor, self._cache, self._callbacks)
+        self._layered = (base, layered)
+        return layered

@@ -279,7 +279,7 @@ class Pipeline(Configurable, PipelineViews):
         return observed(self, plan, ctx, call)
 
     def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
+        state = super().__getstate__()
         state["_plans"] = {}  # compiled again where it lands, on first use
         return state
 

@@ -31,10 +31,13 @@ class Dispatcher:
     def __init__(self, callbacks: tuple[PipelineCallback, ...]) -> None:
         self.callbacks = callbacks
         self._lock: threading.Lock | None = None
-        targets: dict[str, list[Any]] = {hook: [] for hook in HOOKS}
+        targets: dict[str, list[Any]] = {}  # only hooks some callback overrides
         for callback in callbacks:
             for hook in _overridden(type(callback)):
-                targets[hook].append(getattr(callback, hook))
+                found = targets.get(hook)
+                if found is None:
+                    found = targets[hook] = []
+                found.append(getattr(callback, hook))
         self._targets = targets
 
     def concurrent(self) -> None:
@@ -48,10 +51,10 @@ class Dispatcher:
 
     def targets(self, hook: str) -> list[Any]:
         """The bound hook methods to call for ``hook`` (a live list: faulty ones leave it)."""
-        return self._targets[hook]
+        return self._targets.setdefault(hook, [])
 
     def emit(self, hook: str, *args: Any) -> None:
-        targets = self._targets[hook]
+        targets = self._targets.get(hook)
         if not targets:
             return
         lock = self._lock

@@ -81,12 +81,11 @@ class CallbackContext:
         item_path: tuple[int, ...],
         shared: dict[str, Any],
     ) -> None:
-        setter = object.__setattr__
-        setter(self, "pipelines", pipelines)
-        setter(self, "depth", len(pipelines) - 1)
-        setter(self, "item_path", item_path)
-        setter(self, "item_index", item_path[-1] if item_path else None)
-        setter(self, "shared", shared)
+        _set_pipelines(self, pipelines)
+        _set_depth(self, len(pipelines) - 1)
+        _set_item_path(self, item_path)
+        _set_item_index(self, item_path[-1] if item_path else None)
+        _set_shared(self, shared)
 
     def __setattr__(self, name: str, value: Any) -> None:
         msg = (
@@ -100,6 +99,15 @@ class CallbackContext:
             f"CallbackContext(depth={self.depth}, pipelines={self.pipelines!r}, "
             f"item_path={self.item_path!r})"
         )
+
+
+# The slots' own setters: CallbackContext.__setattr__ refuses every assignment.
+_slot = CallbackContext.__dict__
+_set_pipelines = _slot["pipelines"].__set__
+_set_depth = _slot["depth"].__set__
+_set_item_path = _slot["item_path"].__set__
+_set_item_index = _slot["item_index"].__set__
+_set_shared = _slot["shared"].__set__
 
 
 class PipelineCallback:

@@ -34,16 +34,31 @@ class RunState:
 
     ``shared`` is the dict callbacks see as ``CallbackContext.shared``;
     ``dispatchers`` the dispatcher of each callback set that events were
-    replayed to; ``events`` is not ``None`` when the run is recorded (it runs
-    where callbacks are not): every scope records into it.
+    replayed to (both made on first use: most runs need neither); ``events``
+    is not ``None`` when the run is recorded (it runs where callbacks are
+    not): every scope records into it.
     """
 
-    __slots__ = ("dispatchers", "events", "shared")
+    __slots__ = ("_dispatchers", "_shared", "events")
 
     def __init__(self, events: list[Event] | None = None) -> None:
-        self.shared: dict[str, Any] = {}
-        self.dispatchers: dict[tuple[str, ...], Dispatcher] = {}
         self.events = events
+        self._shared: dict[str, Any] | None = None
+        self._dispatchers: dict[tuple[str, ...], Dispatcher] | None = None
+
+    @property
+    def shared(self) -> dict[str, Any]:
+        found = self._shared
+        if found is None:
+            found = self._shared = {}
+        return found
+
+    @property
+    def dispatchers(self) -> dict[tuple[str, ...], Dispatcher]:
+        found = self._dispatchers
+        if found is None:
+            found = self._dispatchers = {}
+        return found
 
 
 class RunContext:
@@ -101,7 +116,7 @@ class RunContext:
         config: Config,
         dispatch: Dispatcher | Recorder | None,
         path: tuple[str, ...],
-        state: RunState,
+        state: RunState | None,
         *,
         item_path: tuple[int, ...] = (),
         in_worker: bool = False,
@@ -128,19 +143,28 @@ class RunContext:
     @classmethod
     def root(cls, config: Config, name: str) -> RunContext:
         """The context of a top-level run of pipeline ``name`` with ``config``."""
+        if not config.callbacks:  # the run's state is made when a scope first needs it
+            return cls(config, None, (name,), None)
         state = RunState()
         return cls(config, _dispatcher(config.callbacks, None, state), (name,), state)
+
+    def _state(self) -> RunState:
+        """The run's shared state, made now if no scope needed it before."""
+        state = self.state
+        if state is None:
+            state = self.state = RunState()
+        return state
 
     @property
     def shared(self) -> dict[str, Any]:
         """The dict callbacks of this run share (``CallbackContext.shared``)."""
-        return self.state.shared
+        return self._state().shared
 
     @property
     def recorded(self) -> list[Event] | None:
         """The events recorded so far when this run is recorded (see
         :meth:`DetachedContext.attach`), else ``None``."""
-        return self.state.events
+        return self.state.events if self.state is not None else None
 
     @property
     def observed(self) -> bool:
@@ -159,7 +183,7 @@ class RunContext:
             self.config,
             self.dispatch,
             self.path,
-            self.state,
+            self._state(),
             item_path=(*self.item_path, index),
             in_worker=in_worker or self.in_worker,
             caching=self.caching,
@@ -174,7 +198,7 @@ class RunContext:
         """The context of pipeline ``name`` nested in this run, with its effective ``config``."""
         return RunContext(
             config,
-            _dispatcher(config.callbacks, self.dispatch, self.state),
+            _dispatcher(config.callbacks, self.dispatch, self._state()),
             (*self.path, name),
             self.state,
             item_path=self.item_path,
@@ -329,7 +353,7 @@ class RunContext:
         ``on_error`` receives it. Here too, a run that is itself recorded
         passes the events on unchanged.
         """
-        state = self.state
+        state = self._state()
         if state.events is not None:
             state.events.extend(events)
             return

@@ -10,10 +10,11 @@ a clean subprocess):
    callback travels as a stand-in naming it (callbacks never run elsewhere);
    with ``by_value=True`` the user's own modules travel by value too, for a
    far side that has only the installed packages (a container).
-2. Anywhere, :func:`run_job` runs the payload with a ``LocalBackend`` and
-   returns bytes of ``(outputs, events, error)``: the events every callback
-   scope recorded, and the exception that ended the work, if any, packed so
-   that it comes back as itself whenever its type can be rebuilt.
+2. Anywhere, :func:`run_job` runs the payload with a ``LocalBackend`` (or a
+   holistic executor's own backend) and returns bytes of
+   ``(outputs, events, error)``: the events every callback scope recorded,
+   and the exception that ended the work, if any, packed so that it comes
+   back as itself whenever its type can be rebuilt.
 3. In the caller, :meth:`Job.receive` replays the events to the callbacks
    they belong to and returns the outputs, or raises the error with its
    original type, its notes, and the remote traceback as one more note.
@@ -413,11 +414,13 @@ def run_job(payload: bytes, chunk: bytes | None = None) -> bytes:
     try:
         from ._backend import LocalBackend
 
+        # Here, a task executor runs locally; a holistic one on its own backend.
+        here = executor.default_backend() if executor.holistic else LocalBackend()
         if kind == "run":
-            outputs = LocalBackend().run(pipeline, body[4], executor, ctx, body[5])
+            outputs = here.run(pipeline, body[4], executor, ctx, body[5])
         elif kind == "map":
             inputs, output_name, map_over, map_mode = body[4:]
-            outputs = LocalBackend().map(
+            outputs = here.map(
                 pipeline,
                 inputs,
                 executor,
