@@ -314,3 +314,22 @@ def test_in_a_real_terminal_80_columns_wide_the_final_screen_fits_and_says_what_
     assert screen[failed + 1] == "  score_every_document ✗  pick_the_best_score ·"
     failure = next(i for i, line in enumerate(screen) if line.startswith("✗ node"))
     assert " ".join(screen[failure:-1]).split() == FAILURE.split()
+
+
+def test_a_map_that_goes_on_past_failed_items_counts_them_and_finishes():
+    @node(output_name="n")
+    def parse(text):
+        return int(text)
+
+    callback = ProgressCallback(console=_console(terminal=True)[0])
+    pipeline = Pipeline([parse], name="parse_all", callbacks=[callback])
+    result = pipeline.map({"text": ["1", "x", "3", "y", "5"]}, on_error="continue")
+    assert result.failed == [1, 3]
+    frame = _frame(callback, 80)
+    assert max(len(line) for line in frame) <= 80
+    assert frame[1] == "  parse ✓3 ✗2"
+    map_line = frame[-1].split()
+    assert map_line[:2] == ["map", "parse_all"]
+    assert "5/5" in map_line  # every item ran: the display did not stop at the first failure
+    assert "✗ 2 failed" in frame[-1]
+    assert not any(line.startswith("✗ node") for line in frame)  # nothing ended the run

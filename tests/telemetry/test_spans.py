@@ -120,3 +120,23 @@ def test_the_callback_is_lazy_and_pickles_as_configuration():
     assert callback._tracer is None
     copy = pickle.loads(pickle.dumps(callback))
     assert copy.service_name == "svc"
+
+
+def test_a_map_that_goes_on_past_failures_marks_only_the_failed_items(exporter, telemetry):
+    @node(output_name="n")
+    def parse(text):
+        return int(text)
+
+    pipeline = Pipeline([parse], name="p", callbacks=[telemetry])
+    pipeline.map({"text": ["1", "x", "3"]}, on_error="continue")
+    spans = exporter.get_finished_spans()
+    items = {s.name: s for s in spans if s.name.startswith("item ")}
+    assert items["item 1"].status.status_code is StatusCode.ERROR
+    assert items["item 0"].status.status_code is StatusCode.UNSET
+    failed_nodes = [
+        s for s in spans if s.name == "node parse" and s.status.status_code is StatusCode.ERROR
+    ]
+    assert len(failed_nodes) == 1
+    assert failed_nodes[0].events[0].name == "exception"
+    top = next(s for s in spans if s.name == "pipeline p")
+    assert top.status.status_code is StatusCode.UNSET  # the run itself went on to the end

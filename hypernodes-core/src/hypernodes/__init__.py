@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._model.config import get_default_config, reset_default_config, set_default_config
+from ._model.failures import ErrorSnapshot, ItemError, MapResult, error_snapshot
 from ._model.node import Node, node
 from ._model.pipeline import Pipeline
 from ._model.pipeline_node import PipelineNode
@@ -30,14 +31,18 @@ __all__ = [
     "Cache",
     "CallbackContext",
     "DiskCache",
+    "ErrorSnapshot",
     "HyperNodesError",
+    "ItemError",
     "LocalBackend",
+    "MapResult",
     "MemoryCache",
     "Node",
     "Pipeline",
     "PipelineCallback",
     "PipelineNode",
     "Register",
+    "error_snapshot",
     "get_default_config",
     "hookimpl",
     "node",

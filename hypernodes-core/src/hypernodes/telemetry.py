@@ -31,7 +31,9 @@ class TelemetryCallback(PipelineCallback):
     another process, whose events — and so spans — reach the caller when their
     chunk completes). A cache hit is a zero-length node span with
     ``hypernodes.cache_hit=True``. An error is recorded on the span of the node
-    that raised, and every span still open ends with an error status.
+    that raised, and every span still open ends with an error status; in a
+    map that goes on past failed items (``on_error="continue"``) only the
+    failed node's span and its item's span get the error status.
 
     ``tracer_provider`` defaults to the global one (``opentelemetry.trace``);
     ``service_name`` names the instrumentation scope and is set as
@@ -183,6 +185,14 @@ class TelemetryCallback(PipelineCallback):
         if failing is not None:
             failing.record_exception(error)
         status = Status(StatusCode.ERROR, f"{type(error).__name__}: {error}")
+        if ctx.on_error == "continue":  # a failed item of a map that goes on: close its node
+            if key is not None and failing is not None:
+                failing.set_status(status)
+                self._close(key)
+            item = self._spans.get(("item", *self._scope(ctx)))
+            if item is not None:
+                item.set_status(status)
+            return
         for span in reversed(list(self._spans.values())):  # innermost first
             span.set_status(status)
             span.end()

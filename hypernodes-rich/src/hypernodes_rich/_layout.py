@@ -1,7 +1,8 @@
 """Laying the bars out in a given width, essentials first.
 
-Each bar is one line: label, bar, ``done/total``, cache hits, elapsed time and
-either the time left or ``✗ failed``; under a pipeline bar its nodes follow
+Each bar is one line: label, bar, ``done/total``, cache hits, failed items
+(in a map that goes on past them), elapsed time and either the time left or
+``✗ failed``; under a pipeline bar its nodes follow
 on lines of their own, wrapped, never cut. When the width is short, what goes
 first is the bar itself (it shrinks, then disappears), then the estimate of
 the time left, then the words around the cache count, then the elapsed
@@ -34,13 +35,14 @@ NODE_STYLES = {
 class _Row:
     """The texts of one bar's line, before widths are decided."""
 
-    __slots__ = ("bar", "cached", "counts", "label", "status", "time")
+    __slots__ = ("bar", "cached", "counts", "failures", "label", "status", "time")
 
     def __init__(self, bar: Bar, now: float, live: bool) -> None:
         self.bar = bar
         self.label = bar.label
         self.counts = f"{bar.done}/{bar.total}"
         self.cached = f"↺ {bar.cached} cached" if bar.cached else ""
+        self.failures = f"✗ {bar.failures} failed" if bar.failures else ""
         self.time = format_seconds(bar.elapsed(now))
         eta = bar.eta(now) if live else None
         self.status = "✗ failed" if bar.failed else (f"eta {format_seconds(eta)}" if eta else "")
@@ -53,7 +55,7 @@ def _width(rows: list[_Row], attribute: str) -> int:
 def _needed(rows: list[_Row]) -> int:
     """Columns needed by everything but the bar."""
     total = _width(rows, "label") + 1 + _width(rows, "counts")
-    for attribute in ("cached", "time", "status"):
+    for attribute in ("cached", "failures", "time", "status"):
         width = _width(rows, attribute)
         if width:
             total += 1 + width
@@ -69,6 +71,7 @@ def _fit(rows: list[_Row], width: int) -> None:
     if _needed(rows) > width:
         for row in rows:
             row.cached = f"↺{row.bar.cached}" if row.bar.cached else ""
+            row.failures = f"✗{row.bar.failures}" if row.bar.failures else ""
     if _needed(rows) > width:
         for row in rows:
             row.time = ""
@@ -94,6 +97,8 @@ def _bar_line(row: _Row, widths: dict[str, int], bar_width: int) -> Text:
     line.append(" " + row.counts.ljust(widths["counts"]))
     if widths["cached"]:
         line.append(" " + row.cached.ljust(widths["cached"]), style="cyan")
+    if widths["failures"]:
+        line.append(" " + row.failures.ljust(widths["failures"]), style="bold red")
     if widths["time"]:
         line.append(" " + row.time.rjust(widths["time"]), style="bright_black")
     if widths["status"]:
@@ -140,7 +145,10 @@ def layout(
 
     rows = [_Row(bar, now, live) for bar in bars]
     _fit(rows, width)
-    widths = {name: _width(rows, name) for name in ("label", "counts", "cached", "time", "status")}
+    widths = {
+        name: _width(rows, name)
+        for name in ("label", "counts", "cached", "failures", "time", "status")
+    }
     bar_width = min(BAR_MAX, width - _needed(rows) - 1)
     if bar_width < BAR_MIN:
         bar_width = 0

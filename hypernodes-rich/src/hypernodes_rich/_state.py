@@ -20,18 +20,21 @@ class NodeState:
     state: str = "pending"
     done: int = 0
     hits: int = 0
+    failures: int = 0  # calls that failed in a map that goes on past failed items
 
     def marks(self) -> str:
-        """``✓``, or with counts once it ran more than once: ``▶ ✓3 ↺2``."""
-        if self.done + self.hits + (self.state in ("running", "failed")) <= 1:
+        """``✓``, or with counts once it ran more than once: ``▶ ✓3 ↺2 ✗1``."""
+        # Running, or failed for good (a failure the map went past is counted instead).
+        live = self.state == "running" or (self.state == "failed" and not self.failures)
+        if self.done + self.hits + self.failures + live <= 1:
             return SYMBOLS[self.state]
-        parts = []
-        if self.state in ("running", "failed"):
-            parts.append(SYMBOLS[self.state])
+        parts = [SYMBOLS[self.state]] if live else []
         if self.done:
             parts.append(f"✓{self.done}")
         if self.hits:
             parts.append(f"↺{self.hits}")
+        if self.failures:
+            parts.append(f"✗{self.failures}")
         return " ".join(parts)
 
     def text(self, name: str) -> str:
@@ -53,6 +56,7 @@ class Bar:
     last: float = 0.0  # when ``done`` last moved
     per_run: int = 0  # nodes one run of this pipeline runs
     failed: bool = False
+    failures: int = 0  # items that failed in a map that goes on past them
     nodes: dict[str, NodeState] = field(default_factory=dict)
 
     @property

@@ -158,6 +158,8 @@ class ProgressCallback(PipelineCallback):
             line = f"{bar.label}  {bar.done}/{bar.total}  {elapsed}"
             if bar.cached:
                 line += f"  ↺ {bar.cached} cached"
+            if bar.failures:
+                line += f"  ✗ {bar.failures} failed"
             states = "  ".join(node.text(name) for name, node in bar.nodes.items())
             if states:
                 line += f"  {states}"
@@ -245,6 +247,13 @@ class ProgressCallback(PipelineCallback):
             nodes = self._bar(ctx)  # it counted one run; the map runs `items`
             nodes.total = max(0, nodes.total + nodes.per_run * (items - 1))
 
+    def on_map_end(self, pipeline: str, duration: float, ctx: CallbackContext) -> None:
+        with self._lock:
+            if self._ended is None and self._bar(ctx, is_map=True).failures:
+                # Nodes downstream of a failed item were skipped: the map's work is done.
+                nodes = self._bar(ctx)
+                nodes.done = max(nodes.done, nodes.total)
+
     def on_map_item_end(self, index: int, duration: float, ctx: CallbackContext) -> None:
         with self._lock:
             if self._ended is None:
@@ -256,6 +265,17 @@ class ProgressCallback(PipelineCallback):
                 self._bar(ctx, is_map=True).cached += 1
 
     def on_error(self, node: str | None, error: BaseException, ctx: CallbackContext) -> None:
+        if ctx.on_error == "continue":  # a failed item of a map that goes on: count it
+            with self._lock:
+                if self._ended is None:
+                    bar = self._bar(ctx)
+                    if node is not None:
+                        entry = bar.nodes.setdefault(node, NodeState())
+                        entry.state = "failed"
+                        entry.failures += 1
+                        self._advance(bar)  # the call ran; it failed
+                    self._bar(ctx, is_map=True).failures += 1
+            return
         with self._lock:
             if self._ended is not None:
                 return

@@ -14,6 +14,7 @@ from ..engine._items import MapItems
 from ..errors import NotANodeError, UnknownInputsError, suggest
 from . import bindings
 from .config import UNSET, Config, Configurable, default_config
+from .failures import MapResult, check_on_error
 from .graph import Graph
 from .node import Node
 from .pipeline_node import PipelineNode
@@ -155,6 +156,7 @@ class Pipeline(Configurable, PipelineViews):
         map_over: str | Iterable[str] | None = None,
         map_mode: str = "zip",
         *,
+        on_error: str = "raise",
         backend: BackendLike = UNSET,
         executor: ExecutorLike = UNSET,
         cache: CacheLike = UNSET,
@@ -164,7 +166,9 @@ class Pipeline(Configurable, PipelineViews):
 
         ``input_mapping`` is outer name -> inner name, ``output_mapping`` inner
         name -> outer name. ``map_over`` (outer names) runs this pipeline once per
-        item of those lists. Settings given here override this pipeline's own
+        item of those lists; ``on_error="continue"`` then runs every item even
+        when some fail, handing :class:`~hypernodes.ItemError` values to the
+        next nodes as data. Settings given here override this pipeline's own
         for this use only::
 
             per_doc = Pipeline([clean, embed], name="per_doc")
@@ -182,6 +186,7 @@ class Pipeline(Configurable, PipelineViews):
             output_mapping,
             map_over,
             map_mode,
+            on_error=on_error,
             backend=backend,
             executor=executor,
             cache=cache,
@@ -242,14 +247,21 @@ class Pipeline(Configurable, PipelineViews):
         map_over: str | Iterable[str] | None = None,
         map_mode: str = "zip",
         output_name: str | Iterable[str] | None = None,
-    ) -> dict[str, list[Any]]:
+        *,
+        on_error: str = "raise",
+    ) -> MapResult:
         """Run once per item; return one list per output, in input order.
 
         ``map_over`` names the inputs holding the items (left out: every input
         whose value is a list). ``"zip"`` pairs the i-th items (lists of
         different lengths are an error); ``"product"`` runs every combination
         in ``itertools.product`` order. Other inputs are the same for every item.
+
+        ``on_error="continue"`` runs every item even when some fail: each output
+        a failure prevents holds an :class:`~hypernodes.ItemError` for that item,
+        and the result's ``errors`` and ``failed`` say which items failed.
         """
+        check_on_error(on_error, f"Pipeline {self.name!r}.map()")
         plan = self.plan(output_name)
         if not isinstance(inputs, Mapping):
             plan.check_inputs(inputs, self.name)  # explains what to pass
@@ -262,6 +274,7 @@ class Pipeline(Configurable, PipelineViews):
         names = items.names
         config = self._effective()
         ctx = RunContext.root(config, self.name)
+        ctx.continuing = on_error == "continue"
 
         def call() -> dict[str, list[Any]]:
             return config.run_backend.map(
@@ -275,8 +288,8 @@ class Pipeline(Configurable, PipelineViews):
             )
 
         if ctx.dispatch is None and ctx.caching is None:
-            return call()
-        return observed(self, plan, ctx, call)
+            return MapResult(call())
+        return MapResult(observed(self, plan, ctx, call))
 
     def __getstate__(self) -> dict[str, Any]:
         state = super().__getstate__()

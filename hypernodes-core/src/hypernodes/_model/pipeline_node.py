@@ -11,6 +11,7 @@ from ..engine._items import MAP_MODES, MapItems
 from ..errors import MapInputError, PipelineDefinitionError, suggest
 from . import bindings
 from .config import UNSET, Config, Configurable, default_config
+from .failures import check_on_error
 
 if TYPE_CHECKING:
     from ..caching._base import Cache
@@ -53,6 +54,7 @@ class PipelineNode(Configurable):
         map_over: str | Iterable[str] | None = None,
         map_mode: str = "zip",
         *,
+        on_error: str = "raise",
         backend: BackendLike = UNSET,
         executor: ExecutorLike = UNSET,
         cache: CacheLike = UNSET,
@@ -90,6 +92,14 @@ class PipelineNode(Configurable):
             msg = f"Node {self.name!r}: map_mode must be 'zip' or 'product', got {map_mode!r}."
             raise MapInputError(msg)
         self.map_mode = map_mode
+        check_on_error(on_error, f"Node {self.name!r}")
+        if on_error == "continue" and not self.map_over:
+            msg = (
+                f"Node {self.name!r}: on_error='continue' applies to the items of a map; "
+                "give map_over=... too, or leave on_error out."
+            )
+            raise MapInputError(msg)
+        self.on_error = on_error
         self._interfaces: dict[tuple[str, ...] | None, tuple[tuple[str, ...], frozenset[str]]] = {}
         self._interfaces_epoch = bindings.epoch
         self._init_settings(backend, executor, cache, callbacks)
@@ -156,6 +166,7 @@ class PipelineNode(Configurable):
             dispatch.emit("on_nested_pipeline_start", self.name, self.pipeline.name, nodes, cb)
         if self.map_over:
             MapItems(values, self.map_over, self.map_mode, where=f"Node {self.name!r}")
+            child.continuing = self.on_error == "continue"
             result: dict[str, Any] = backend.map(
                 self.pipeline,
                 inner_inputs,

@@ -113,7 +113,10 @@ def callback_context(ctx: RunContext) -> CallbackContext:
     """The (cached) callback context of a run context."""
     found = ctx.callback_context
     if found is None:
-        found = ctx.callback_context = CallbackContext(ctx.path, ctx.item_path, ctx.shared)
+        on_error = "continue" if ctx.continuing else "raise"
+        found = ctx.callback_context = CallbackContext(
+            ctx.path, ctx.item_path, ctx.shared, on_error
+        )
     return found
 
 

@@ -61,15 +61,19 @@ class CallbackContext:
     - ``item_path``: the indices of every enclosing map item, outermost first;
       ``(pipelines, item_path)`` identifies one scope of one run.
     - ``shared``: a dict shared by every event of one top-level run, for
-      callbacks to keep state in.
+      callbacks to keep state in;
+    - ``on_error``: ``"continue"`` inside an item of a map that goes on past
+      failed items (an ``on_error`` event there is not the end of the run),
+      else ``"raise"``.
 
     Read-only: every callback of an event sees the same context, so none can
     change what the next one sees (keep state in ``shared`` or on the callback).
     """
 
-    __slots__ = ("depth", "item_index", "item_path", "pipelines", "shared")
+    __slots__ = ("depth", "item_index", "item_path", "on_error", "pipelines", "shared")
 
     depth: int
+    on_error: str
     item_index: int | None
     item_path: tuple[int, ...]
     pipelines: tuple[str, ...]
@@ -80,12 +84,14 @@ class CallbackContext:
         pipelines: tuple[str, ...],
         item_path: tuple[int, ...],
         shared: dict[str, Any],
+        on_error: str = "raise",
     ) -> None:
         _set_pipelines(self, pipelines)
         _set_depth(self, len(pipelines) - 1)
         _set_item_path(self, item_path)
         _set_item_index(self, item_path[-1] if item_path else None)
         _set_shared(self, shared)
+        _set_on_error(self, on_error)
 
     def __setattr__(self, name: str, value: Any) -> None:
         msg = (
@@ -108,6 +114,7 @@ _set_depth = _slot["depth"].__set__
 _set_item_path = _slot["item_path"].__set__
 _set_item_index = _slot["item_index"].__set__
 _set_shared = _slot["shared"].__set__
+_set_on_error = _slot["on_error"].__set__
 
 
 class PipelineCallback:

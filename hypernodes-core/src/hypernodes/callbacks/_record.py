@@ -12,11 +12,13 @@ event through a dispatcher of exactly that set, so an inner pipeline's own
 callbacks get the inner events and the outer callbacks get the outer ones,
 exactly as when the items run in a thread pool.
 
-An event is ``(tokens, hook, args, pipelines, item_path)``: ``args`` are the
-hook's arguments without its ``CallbackContext``, which the caller rebuilds
-from ``pipelines`` and ``item_path``. An ``on_error`` event carries ``None``
-for the error (the exception travels separately); :func:`replay` puts the
-exception that arrived in its place.
+An event is ``(tokens, hook, args, pipelines, item_path, on_error)``: ``args``
+are the hook's arguments without its ``CallbackContext``, which the caller
+rebuilds from ``pipelines``, ``item_path`` and ``on_error``. An ``on_error``
+event that ended the work carries ``None`` for the error (the exception
+travels on its own) and :func:`replay` puts the exception that arrived in its
+place; one in an item of a map that goes on past failures carries its
+exception packed, to be rebuilt here.
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Event", "Recorder", "StandIn", "replay", "resolve", "token_of"]
 
-#: ``(tokens, hook, args, pipelines, item_path)``; see the module docstring.
-Event: TypeAlias = tuple[tuple[str, ...], str, tuple[Any, ...], tuple[str, ...], tuple[int, ...]]
+#: ``(tokens, hook, args, pipelines, item_path, on_error)``; see the module docstring.
+Event: TypeAlias = tuple[
+    tuple[str, ...], str, tuple[Any, ...], tuple[str, ...], tuple[int, ...], str
+]
 
 
 class StandIn(PipelineCallback):
@@ -132,9 +136,15 @@ class Recorder:
 
     def emit(self, hook: str, *args: Any) -> None:
         *rest, ctx = args
-        if hook == "on_error":  # the exception travels on its own; keep the event small
-            rest = [rest[0], None]
-        self.events.append((self.tokens, hook, tuple(rest), ctx.pipelines, ctx.item_path))
+        if hook == "on_error":
+            if ctx.on_error == "continue":  # the map goes on: this error travels with its event
+                from ..engine._remote import pack_error
+
+                rest = [rest[0], _Packed(pack_error(rest[1]))]
+            else:  # the error ends the work and travels on its own; keep the event small
+                rest = [rest[0], None]
+        event = (self.tokens, hook, tuple(rest), ctx.pipelines, ctx.item_path, ctx.on_error)
+        self.events.append(event)
 
     def child(self, callbacks: tuple[PipelineCallback, ...]) -> Recorder | None:
         """The recorder of a nested scope whose effective callbacks are ``callbacks``."""
@@ -145,6 +155,23 @@ class Recorder:
 
     def concurrent(self) -> None:
         """list.append is atomic; nothing to do."""
+
+
+class _Packed:
+    """An exception packed with its event (see ``pack_error``)."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: tuple[bytes | None, str, str, str]) -> None:
+        self.data = data
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_Packed, (self.data,))
+
+    def unpack(self) -> BaseException:
+        from ..engine._remote import unpack_error
+
+        return unpack_error(self.data, "another process")
 
 
 def replay(
@@ -159,7 +186,7 @@ def replay(
     (so a callback switched off after a fault stays off); ``error`` is the
     exception that ended the shipped work, given to a recorded ``on_error``.
     """
-    for tokens, hook, args, pipelines, item_path in events:
+    for tokens, hook, args, pipelines, item_path, on_error in events:
         dispatch = dispatchers.get(tokens)
         if dispatch is None:
             callbacks = resolve(tokens)
@@ -167,6 +194,9 @@ def replay(
                 continue
             dispatch = dispatchers[tokens] = Dispatcher(callbacks)
             dispatch.concurrent()
-        if hook == "on_error" and error is not None:
-            args = (args[0], error, *args[2:])
-        dispatch.emit(hook, *args, CallbackContext(pipelines, item_path, shared))
+        if hook == "on_error":
+            if isinstance(args[1], _Packed):
+                args = (args[0], args[1].unpack(), *args[2:])
+            elif error is not None:
+                args = (args[0], error, *args[2:])
+        dispatch.emit(hook, *args, CallbackContext(pipelines, item_path, shared, on_error))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..callbacks._dispatch import Dispatcher, callback_context, report_error
 from ..callbacks._record import Event, Recorder, StandIn, replay, token_of
-from ._steps import execute, execute_async, lookup, note, remember
+from ._steps import execute, execute_async, lookup, note, remember, step_failed
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -101,6 +101,7 @@ class RunContext:
         "caching",
         "callback_context",
         "config",
+        "continuing",
         "dispatch",
         "in_worker",
         "item_of",
@@ -139,6 +140,8 @@ class RunContext:
         self.started = 0.0
         #: The pipeline whose map this is an item of (``None``: not a map item's context).
         self.item_of: str | None = None
+        #: This scope is (in) an item of a map with ``on_error="continue"``.
+        self.continuing = False
 
     @classmethod
     def root(cls, config: Config, name: str) -> RunContext:
@@ -190,6 +193,7 @@ class RunContext:
             item_stats=[0],
         )
         item.item_of = self.path[-1]
+        item.continuing = self.continuing
         return item
 
     for_item = item
@@ -294,11 +298,11 @@ class RunContext:
         try:
             execute(step, values, self, hashes if hashes is not None else {})
         except Exception as exc:
-            self._note(exc, step)
+            self._note(exc, step, values)
             raise
 
-    def _note(self, exc: Exception, step: Step) -> None:
-        note(exc, f"in node {step.name!r} of pipeline {self.path[-1]!r}")
+    def _note(self, exc: Exception, step: Step, values: dict[str, Any]) -> None:
+        step_failed(exc, step, values, self)
         if self.item_of is not None:
             note(exc, f"in map item {self.item_path[-1]} of pipeline {self.item_of!r}")
 
@@ -309,7 +313,7 @@ class RunContext:
         try:
             await execute_async(step, values, self, hashes if hashes is not None else {})
         except Exception as exc:
-            self._note(exc, step)
+            self._note(exc, step, values)
             raise
 
     def cache_lookup(
@@ -344,7 +348,9 @@ class RunContext:
     def detach(self) -> DetachedContext:
         """This context reduced to what can travel: configuration (caches and
         callbacks as descriptions), path and item path. See :class:`DetachedContext`."""
-        return DetachedContext(self.config, self.path, self.item_path, self.in_worker)
+        return DetachedContext(
+            self.config, self.path, self.item_path, self.in_worker, self.continuing
+        )
 
     def replay(self, events: Iterable[Event], error: BaseException | None = None) -> None:
         """Deliver events recorded by a detached context to the callbacks they belong to.
@@ -385,7 +391,7 @@ class DetachedContext:
         ctx.replay(events)                        # in the caller
     """
 
-    __slots__ = ("config", "in_worker", "item_path", "path")
+    __slots__ = ("config", "continuing", "in_worker", "item_path", "path")
 
     def __init__(
         self,
@@ -393,17 +399,19 @@ class DetachedContext:
         path: tuple[str, ...],
         item_path: tuple[int, ...] = (),
         in_worker: bool = False,
+        continuing: bool = False,
     ) -> None:
         self.config = config
         self.path = path
         self.item_path = item_path
         self.in_worker = in_worker
+        self.continuing = continuing
 
     def attach(self) -> RunContext:
         """A context that continues the run here, recording its events."""
         state = RunState(events=[])
         config = self.config
-        return RunContext(
+        ctx = RunContext(
             config,
             _dispatcher(config.callbacks, None, state),
             self.path,
@@ -411,9 +419,12 @@ class DetachedContext:
             item_path=self.item_path,
             in_worker=self.in_worker,
         )
+        ctx.continuing = self.continuing
+        return ctx
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (DetachedContext, (self.config, self.path, self.item_path, self.in_worker))
+        args = (self.config, self.path, self.item_path, self.in_worker, self.continuing)
+        return (DetachedContext, args)
 
     def __repr__(self) -> str:
         return f"DetachedContext(path={self.path!r}, item_path={self.item_path!r})"

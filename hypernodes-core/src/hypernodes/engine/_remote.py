@@ -186,17 +186,24 @@ def pack_error(exc: BaseException) -> tuple[bytes | None, str, str, str]:
     return data, type_name, str(exc), text
 
 
+def load_error(data: bytes | None) -> BaseException | None:
+    """The exception in ``pack_error``'s bytes (``None`` when it cannot be rebuilt here)."""
+    if data is None:
+        return None
+    loaded = unpack(data)
+    exc = loaded[0](*loaded[1:]) if isinstance(loaded, tuple) else loaded
+    return exc if isinstance(exc, BaseException) else None
+
+
 def unpack_error(packed: tuple[bytes | None, str, str, str], where: str) -> BaseException:
     """The exception :func:`pack_error` packed, with the remote traceback as a note."""
     data, type_name, message, text = packed
     exc: BaseException | None = None
     reason = "its type could not be rebuilt there"
-    if data is not None:
-        try:
-            loaded = unpack(data)
-            exc = loaded[0](*loaded[1:]) if isinstance(loaded, tuple) else loaded
-        except Exception as unpack_exc:
-            reason = f"it could not be unpacked here ({type(unpack_exc).__name__}: {unpack_exc})"
+    try:
+        exc = load_error(data)
+    except Exception as unpack_exc:
+        reason = f"it could not be unpacked here ({type(unpack_exc).__name__}: {unpack_exc})"
     if exc is None:
         exc = RemoteError(
             f"{type_name}: {message} (raised in {where}; the exception could not be sent "

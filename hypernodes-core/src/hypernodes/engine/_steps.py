@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from .._model.failures import ItemError, snapshot_call
 from ..callbacks._dispatch import callback_context, report_error
 from ..errors import OutputCountError
 
@@ -29,6 +30,7 @@ __all__ = [
     "remember",
     "run_item",
     "run_step",
+    "step_failed",
     "store",
 ]
 
@@ -82,6 +84,9 @@ def execute(step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[st
     ``hashes`` holds the cache identity of values already known in this run:
     an output of a cached node is identified by that node's key.
     """
+    if ctx.continuing:
+        _execute_continuing(step, values, ctx, hashes)
+        return
     hit, key = lookup(step, values, ctx, hashes)
     if hit:
         return
@@ -89,10 +94,58 @@ def execute(step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[st
     remember(step, values, ctx, hashes, key)
 
 
+def _execute_continuing(
+    step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]
+) -> None:
+    """:func:`execute` in an item of a map that goes on past failures.
+
+    A step that receives an ItemError is skipped and passes it on; a step that
+    raises leaves an ItemError in each of its outputs (never cached).
+    """
+    for name in step.params:
+        value = values.get(name)
+        if isinstance(value, ItemError):
+            for output in step.outputs:
+                values[output] = value
+            return
+    try:
+        hit, key = lookup(step, values, ctx, hashes)
+        if hit:
+            return
+        _observed_call(step, values, ctx)
+    except Exception as exc:
+        step_failed(exc, step, values, ctx)
+        error = ItemError.of(exc, step, ctx.path, ctx.item_path)
+        for output in step.outputs:
+            values[output] = error
+            hashes.pop(output, None)
+        return
+    remember(step, values, ctx, hashes, key)
+
+
 async def execute_async(
     step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]
 ) -> None:
     """:func:`execute` for an ``async def`` node, awaited on the running event loop."""
+    if ctx.continuing:
+        for name in step.params:
+            if isinstance(values.get(name), ItemError):
+                _execute_continuing(step, values, ctx, hashes)  # passes the ItemError on
+                return
+        try:
+            await _execute_async(step, values, ctx, hashes)
+        except Exception as exc:
+            step_failed(exc, step, values, ctx)
+            error = ItemError.of(exc, step, ctx.path, ctx.item_path)
+            for output in step.outputs:
+                values[output] = error
+        return
+    await _execute_async(step, values, ctx, hashes)
+
+
+async def _execute_async(
+    step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]
+) -> None:
     hit, key = lookup(step, values, ctx, hashes)
     if hit:
         return
@@ -183,6 +236,13 @@ def run_item(
     ctx.begin_item()
     run_plan(plan, values, ctx)
     ctx.end_item()
+
+
+def step_failed(exc: BaseException, step: Step, values: dict[str, Any], ctx: RunContext) -> None:
+    """What every failure of a step gets: a note naming the node and the pipeline, and
+    the snapshot of the call (:func:`hypernodes.error_snapshot`)."""
+    note(exc, f"in node {step.name!r} of pipeline {ctx.path[-1]!r}")
+    snapshot_call(exc, step, values, ctx.path, ctx.item_path)
 
 
 def note(exc: BaseException, text: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import BrokenExecutor, Executor
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from .._model.failures import locate_snapshot
 from ..engine._backend import LocalBackend
 from ..engine._items import MapItems
 from ..engine._steps import note, run_item
@@ -193,7 +194,7 @@ class TaskExecutor(ExecutorStrategy):
         columns: list[list[Any]] = [[] for _ in outputs]
         pairs = list(zip(columns, outputs, strict=True))
         run_plan = self.run_plan
-        per_item_ctx = plan.has_nested or ctx.dispatch is not None
+        per_item_ctx = plan.has_nested or ctx.dispatch is not None or ctx.continuing
         index = 0
         try:
             for index, values in enumerate(items):
@@ -205,6 +206,8 @@ class TaskExecutor(ExecutorStrategy):
                     column.append(values[name])
         except Exception as exc:
             note(exc, f"in map item {index} of pipeline {ctx.path[-1]!r}")
+            if not per_item_ctx:  # the call ran in the map's own context: name its item
+                locate_snapshot(exc, ctx.item_path, index)
             raise
         return dict(zip(outputs, columns, strict=True))
 

@@ -8,7 +8,7 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ..engine._loop import run_coroutine
-from ..engine._steps import execute, execute_async, note
+from ..engine._steps import execute, execute_async, step_failed
 from ._base import TaskExecutor
 from ._pools import occupies, occupying
 from ._sequential import SequentialNodeExecutor
@@ -80,7 +80,6 @@ class EagerNodeExecutor(TaskExecutor):
     async def _run(self, plan: Plan, values: dict[str, Any], ctx: RunContext) -> None:
         loop = asyncio.get_running_loop()
         threads = self._thread_pool()
-        label = ctx.path[-1]
         tasks: list[asyncio.Task[None]] = []
         hashes: dict[str, str] = {}
 
@@ -98,7 +97,7 @@ class EagerNodeExecutor(TaskExecutor):
                         threads, _occupying_call, threads, step, values, ctx, hashes
                     )
             except Exception as exc:
-                note(exc, f"in node {step.name!r} of pipeline {label!r}")
+                step_failed(exc, step, values, ctx)
                 raise
 
         for index, step in enumerate(plan.steps):

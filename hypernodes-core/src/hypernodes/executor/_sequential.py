@@ -6,7 +6,7 @@ import time
 from typing import TYPE_CHECKING, Any, cast
 
 from ..callbacks._dispatch import Dispatcher, callback_context, report_error
-from ..engine._steps import execute, note
+from ..engine._steps import execute, step_failed
 from ._base import TaskExecutor
 
 if TYPE_CHECKING:
@@ -34,7 +34,11 @@ class SequentialNodeExecutor(TaskExecutor):
         hashes: dict[str, str] = {}
         dispatch = ctx.dispatch
         try:
-            if ctx.caching is not None or (plan.optional and not plan.optional <= values.keys()):
+            if (
+                ctx.caching is not None
+                or ctx.continuing
+                or (plan.optional and not plan.optional <= values.keys())
+            ):
                 for step in plan.steps:
                     execute(step, values, ctx, hashes)
             elif dispatch is None:
@@ -77,7 +81,7 @@ class SequentialNodeExecutor(TaskExecutor):
                                 dispatch.switch_off(hook, exc)
         except Exception as exc:
             if step is not None:
-                note(exc, f"in node {step.name!r} of pipeline {ctx.path[-1]!r}")
+                step_failed(exc, step, values, ctx)
             raise
 
 
@@ -104,5 +108,5 @@ def _run_observed(
             emit("on_node_end", step.name, clock() - start, cb)
     except Exception as exc:
         if step is not None:
-            note(exc, f"in node {step.name!r} of pipeline {ctx.path[-1]!r}")
+            step_failed(exc, step, values, ctx)
         raise

@@ -147,6 +147,50 @@ def label(model: str, query: str) -> str:
     return f"{model}/{query}"
 
 
+@node(output_name="after")
+def after_check(checked: int) -> int:
+    return checked * 10
+
+
+def _summary(result: Any) -> Any:
+    """A result with each ItemError as ``"error:<node>:<type>@<index>"`` (comparable)."""
+    from .._model.failures import ItemError
+
+    def show(value: Any) -> Any:
+        if isinstance(value, ItemError):
+            return f"error:{value.node}:{value.error_type.rpartition('.')[2]}@{value.index}"
+        if isinstance(value, list):
+            return [show(v) for v in value]
+        return value
+
+    shown = {name: show(column) for name, column in result.items()}
+    failed = getattr(result, "failed", None)
+    return {**shown, "failed": failed} if failed is not None else shown
+
+
+def _continuing() -> Pipeline:
+    return Pipeline([reject_negative, add_one, after_check], name="continuing")
+
+
+def _nested_continuing() -> Pipeline:
+    inner = _continuing().as_node(
+        name="each",
+        input_mapping={"xs": "x"},
+        output_mapping={"after": "afters"},
+        map_over="xs",
+        on_error="continue",
+    )
+    counted = Pipeline([count_errors]).as_node(name="count")
+    return Pipeline([inner, counted], name="outer")
+
+
+@node(output_name="errors")
+def count_errors(afters: list[Any]) -> int:
+    from .._model.failures import ItemError
+
+    return sum(isinstance(v, ItemError) for v in afters)
+
+
 def _chain() -> Pipeline:
     return Pipeline([add_one, double], name="chain")
 
@@ -274,6 +318,33 @@ CASES: list[Case] = [
         _async,
         lambda p: p.map({"x": [1, 2, 3]}, output_name="merged"),
         {"merged": [102, 203, 304]},
+    ),
+    Case(
+        "map_continue_past_failed_items",
+        _continuing,
+        lambda p: _summary(p.map({"x": [1, -2, 3, -4]}, on_error="continue")),
+        {
+            "checked": [
+                1,
+                "error:reject_negative:ValueError@1",
+                3,
+                "error:reject_negative:ValueError@3",
+            ],
+            "a": [2, -1, 4, -3],
+            "after": [
+                10,
+                "error:reject_negative:ValueError@1",
+                30,
+                "error:reject_negative:ValueError@3",
+            ],
+            "failed": [1, 3],
+        },
+    ),
+    Case(
+        "nested_map_continue_hands_errors_on",
+        _nested_continuing,
+        lambda p: _summary(p.run({"xs": [5, -1, 7]}, output_name=["afters", "errors"])),
+        {"afters": [50, "error:reject_negative:ValueError@1", 70], "errors": 1},
     ),
     Case(
         "error_in_run",
