@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import subprocess
 import sys
 import textwrap
@@ -148,10 +149,9 @@ def test_nothing_is_created_or_imported_before_the_first_run_and_it_pickles():
 
 def test_the_plugin_uses_only_the_public_api():
     source = Path(__file__).resolve().parents[2] / "hypernodes-rich" / "src" / "hypernodes_rich"
+    private = re.compile(r"hypernodes(\.[a-z_]+)*\._[a-z]")
     for path in source.glob("*.py"):
-        text = path.read_text()
-        assert "hypernodes._" not in text, path
-        assert "from hypernodes." not in text or "from hypernodes.telemetry" in text, path
+        assert not private.search(path.read_text()), path
 
 
 def test_a_broken_rich_install_is_explained_and_the_run_still_returns(tmp_path):
@@ -333,3 +333,26 @@ def test_a_map_that_goes_on_past_failed_items_counts_them_and_finishes():
     assert "5/5" in map_line  # every item ran: the display did not stop at the first failure
     assert "✗ 2 failed" in frame[-1]
     assert not any(line.startswith("✗ node") for line in frame)  # nothing ended the run
+
+
+def test_retries_and_timeouts_are_counted_per_node():
+    from hypernodes import Retries
+
+    calls = []
+
+    @node(output_name="y", retries=Retries(max=1, backoff=0), timeout=0.1)
+    def fetch(x):
+        calls.append(x)
+        if x == 2:
+            time.sleep(0.3)  # times out, twice
+        elif calls.count(x) == 1:
+            raise OSError("flaky")  # fails once, then succeeds
+        return x
+
+    callback = ProgressCallback(console=_console(terminal=True)[0])
+    result = Pipeline([fetch], name="fetch_all", callbacks=[callback]).map(
+        {"x": [1, 2, 3]}, on_error="continue"
+    )
+    assert result.failed == [1]
+    frame = _frame(callback, 80)
+    assert frame[1] == "  fetch ✓2 ✗1 ↻3 ⏱2"  # 3 retries (1, 2 and 3 once), 2 timeouts

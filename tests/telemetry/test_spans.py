@@ -140,3 +140,22 @@ def test_a_map_that_goes_on_past_failures_marks_only_the_failed_items(exporter, 
     assert failed_nodes[0].events[0].name == "exception"
     top = next(s for s in spans if s.name == "pipeline p")
     assert top.status.status_code is StatusCode.UNSET  # the run itself went on to the end
+
+
+def test_a_retried_node_records_its_attempts(exporter, telemetry):
+    from hypernodes import Retries
+
+    calls = []
+
+    @node(output_name="y", retries=Retries(max=2, backoff=0))
+    def flaky(x):
+        calls.append(x)
+        if len(calls) < 3:
+            raise OSError(f"try {len(calls)}")
+        return x
+
+    Pipeline([flaky], name="p", callbacks=[telemetry]).run({"x": 1})
+    span = next(s for s in exporter.get_finished_spans() if s.name == "node flaky")
+    assert span.attributes["hypernodes.attempts"] == 3
+    assert [e.name for e in span.events] == ["retry", "retry"]
+    assert span.events[1].attributes["exception.message"] == "try 2"

@@ -15,6 +15,7 @@ from ._model.failures import ErrorSnapshot, ItemError, MapResult, error_snapshot
 from ._model.node import Node, node
 from ._model.pipeline import Pipeline
 from ._model.pipeline_node import PipelineNode
+from ._model.retries import Retries
 from .caching._base import Cache, MemoryCache
 from .caching._disk import DiskCache
 from .callbacks._hooks import CallbackContext, PipelineCallback
@@ -42,6 +43,7 @@ __all__ = [
     "PipelineCallback",
     "PipelineNode",
     "Register",
+    "Retries",
     "error_snapshot",
     "get_default_config",
     "hookimpl",

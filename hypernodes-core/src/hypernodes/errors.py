@@ -25,6 +25,7 @@ __all__ = [
     "MissingDependencyError",
     "MissingInputsError",
     "MissingPluginError",
+    "NodeTimeoutError",
     "NotANodeError",
     "OutputCountError",
     "PipelineDefinitionError",
@@ -122,6 +123,21 @@ class PluginWarning(UserWarning):
 
 class WorkerLostError(HyperNodesError, RuntimeError):
     """A pool worker died while running map items; the message names the items in flight."""
+
+
+class NodeTimeoutError(HyperNodesError, TimeoutError):
+    """A node call took longer than its ``timeout``; names the node, the item and the limit."""
+
+    def __init__(
+        self, message: str, node: str, item_path: tuple[int, ...] = (), timeout: float = 0.0
+    ) -> None:
+        super().__init__(message)
+        self.node = node
+        self.item_path = item_path
+        self.timeout = timeout
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (NodeTimeoutError, (str(self), self.node, self.item_path, self.timeout))
 
 
 class RemoteError(HyperNodesError, RuntimeError):

@@ -26,8 +26,9 @@ class TelemetryCallback(PipelineCallback):
     ``pipeline <name>`` → ``node <name>`` → (a nested pipeline's spans) →
     ``map <name>`` → ``item <i>`` → ``node <name>``. Attributes:
     ``hypernodes.pipeline``, ``hypernodes.node``, ``hypernodes.cache_hit``,
-    ``hypernodes.item_index``, ``hypernodes.items`` and
-    ``hypernodes.duration_s`` (the measured duration, also for items run in
+    ``hypernodes.item_index``, ``hypernodes.items``, ``hypernodes.attempts``
+    (calls made, on a node that was retried; each retry is also a ``retry``
+    event on its span) and ``hypernodes.duration_s`` (the measured duration, also for items run in
     another process, whose events — and so spans — reach the caller when their
     chunk completes). A cache hit is a zero-length node span with
     ``hypernodes.cache_hit=True``. An error is recorded on the span of the node
@@ -51,6 +52,7 @@ class TelemetryCallback(PipelineCallback):
         self.tracer_provider = tracer_provider
         self._tracer: Tracer | None = None
         self._spans: dict[_Key, Span] = {}
+        self._attempts: dict[_Key, int] = {}  # node span -> failed calls so far
 
     def __getstate__(self) -> dict[str, Any]:
         return {"service_name": self.service_name, "tracer_provider": None}
@@ -126,7 +128,28 @@ class TelemetryCallback(PipelineCallback):
         self._open_node(node, ctx, cache_hit=False)
 
     def on_node_end(self, node: str, duration: float, ctx: CallbackContext) -> None:
-        self._close(("node", *self._scope(ctx), node), duration)
+        key = ("node", *self._scope(ctx), node)
+        span = self._spans.get(key)
+        if span is not None and key in self._attempts:
+            span.set_attribute("hypernodes.attempts", self._attempts.pop(key) + 1)
+        self._close(key, duration)
+
+    def on_node_retry(
+        self, node: str, attempt: int, error: BaseException, delay: float, ctx: CallbackContext
+    ) -> None:
+        key = ("node", *self._scope(ctx), node)
+        self._attempts[key] = attempt
+        span = self._spans.get(key)
+        if span is not None:
+            span.add_event(
+                "retry",
+                {
+                    "hypernodes.attempt": attempt,
+                    "hypernodes.delay_s": delay,
+                    "exception.type": type(error).__name__,
+                    "exception.message": str(error),
+                },
+            )
 
     def on_node_cached(self, node: str, ctx: CallbackContext) -> None:
         self._close(self._open_node(node, ctx, cache_hit=True), 0.0)

@@ -21,12 +21,17 @@ class NodeState:
     done: int = 0
     hits: int = 0
     failures: int = 0  # calls that failed in a map that goes on past failed items
+    retries: int = 0  # failed calls that were tried again
+    timeouts: int = 0  # calls that took longer than their timeout
 
     def marks(self) -> str:
-        """``✓``, or with counts once it ran more than once: ``▶ ✓3 ↺2 ✗1``."""
+        """``✓``, or with counts once it ran more than once: ``▶ ✓3 ↺2 ✗1 ↻2 ⏱1``
+        (done, cached, failed, retried, timed out)."""
         # Running, or failed for good (a failure the map went past is counted instead).
         live = self.state == "running" or (self.state == "failed" and not self.failures)
-        if self.done + self.hits + self.failures + live <= 1:
+        if self.done + self.hits + self.failures + live <= 1 and not (
+            self.retries or self.timeouts
+        ):
             return SYMBOLS[self.state]
         parts = [SYMBOLS[self.state]] if live else []
         if self.done:
@@ -35,6 +40,10 @@ class NodeState:
             parts.append(f"↺{self.hits}")
         if self.failures:
             parts.append(f"✗{self.failures}")
+        if self.retries:
+            parts.append(f"↻{self.retries}")
+        if self.timeouts:
+            parts.append(f"⏱{self.timeouts}")
         return " ".join(parts)
 
     def text(self, name: str) -> str:

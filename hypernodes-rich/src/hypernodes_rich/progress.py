@@ -27,6 +27,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from hypernodes import CallbackContext, PipelineCallback
+from hypernodes.errors import NodeTimeoutError
 
 from ._state import Bar, Failure, NodeState, format_seconds
 
@@ -264,7 +265,20 @@ class ProgressCallback(PipelineCallback):
             if self._ended is None:
                 self._bar(ctx, is_map=True).cached += 1
 
+    def on_node_retry(
+        self, node: str, attempt: int, error: BaseException, delay: float, ctx: CallbackContext
+    ) -> None:
+        with self._lock:
+            if self._ended is None:
+                entry = self._bar(ctx).nodes.setdefault(node, NodeState())
+                entry.retries += 1
+                entry.timeouts += isinstance(error, NodeTimeoutError)
+
     def on_error(self, node: str | None, error: BaseException, ctx: CallbackContext) -> None:
+        if node is not None and isinstance(error, NodeTimeoutError):
+            with self._lock:
+                if self._ended is None:
+                    self._bar(ctx).nodes.setdefault(node, NodeState()).timeouts += 1
         if ctx.on_error == "continue":  # a failed item of a map that goes on: count it
             with self._lock:
                 if self._ended is None:

@@ -1,4 +1,4 @@
-"""Configuration: what a run uses for backend, executor, cache and callbacks.
+"""Configuration: what a run uses for backend, executor, cache, callbacks, retries, timeout.
 
 Precedence, highest first:
 
@@ -7,7 +7,10 @@ Precedence, highest first:
 3. the enclosing pipeline's effective setting, at run time,
 4. :func:`set_default_config`,
 5. the library default: ``LocalBackend()``, ``SequentialNodeExecutor()``,
-   no cache, no callbacks.
+   no cache, no callbacks, no retries, no timeout.
+
+Retries and timeouts set on a node itself (``@node(retries=..., timeout=...)``)
+come before all of these, for that node.
 
 "Omitted" (the ``UNSET`` sentinel) means inherit; an explicit ``None`` means
 none: no cache, no callbacks. For backend and executor, ``None`` means the
@@ -22,6 +25,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Final, Literal, Self, TypeAlias
 
 from . import names as _names
+from .retries import to_retries, to_timeout
 
 if TYPE_CHECKING:
     from ..caching._base import Cache
@@ -37,6 +41,8 @@ if TYPE_CHECKING:
     CacheLike: TypeAlias = str | type[Cache] | Cache | Literal[False] | None
     CallbackLike: TypeAlias = str | type[PipelineCallback] | PipelineCallback
     CallbacksLike: TypeAlias = CallbackLike | Iterable[CallbackLike] | None
+
+    from .retries import Retries, RetriesLike, TimeoutLike
 
 __all__ = [
     "UNSET",
@@ -66,10 +72,11 @@ class Config:
 
     ``backend`` is ``None`` when nobody chose one: the run then uses the
     executor's own backend for a holistic executor and ``LocalBackend`` for
-    a task executor (see :attr:`run_backend`).
+    a task executor (see :attr:`run_backend`). ``retries`` and ``timeout``
+    apply to each node call unless the node sets its own.
     """
 
-    __slots__ = ("backend", "cache", "callbacks", "executor")
+    __slots__ = ("backend", "cache", "callbacks", "executor", "retries", "timeout")
 
     def __init__(
         self,
@@ -77,11 +84,15 @@ class Config:
         executor: ExecutorStrategy,
         cache: Cache | None,
         callbacks: tuple[PipelineCallback, ...],
+        retries: Retries | None = None,
+        timeout: float | None = None,
     ) -> None:
         self.backend = backend
         self.executor = executor
         self.cache = cache
         self.callbacks = callbacks
+        self.retries = retries
+        self.timeout = timeout
 
     @property
     def run_backend(self) -> Backend:
@@ -90,21 +101,40 @@ class Config:
             return self.backend
         return self.executor.default_backend()
 
-    def layered(self, backend: Any, executor: Any, cache: Any, callbacks: Any) -> Config:
+    def layered(
+        self,
+        backend: Any,
+        executor: Any,
+        cache: Any,
+        callbacks: Any,
+        retries: Any = UNSET,
+        timeout: Any = UNSET,
+    ) -> Config:
         """This config with every value that is not UNSET replaced."""
-        if backend is UNSET and executor is UNSET and cache is UNSET and callbacks is UNSET:
+        if (
+            backend is UNSET
+            and executor is UNSET
+            and cache is UNSET
+            and callbacks is UNSET
+            and retries is UNSET
+            and timeout is UNSET
+        ):
             return self
         return Config(
             self.backend if backend is UNSET else backend,
             self.executor if executor is UNSET else executor,
             self.cache if cache is UNSET else cache,
             self.callbacks if callbacks is UNSET else callbacks,
+            self.retries if retries is UNSET else retries,
+            self.timeout if timeout is UNSET else timeout,
         )
 
     def __repr__(self) -> str:
+        extra = f", retries={self.retries!r}" if self.retries is not None else ""
+        extra += f", timeout={self.timeout!r}" if self.timeout is not None else ""
         return (
             f"Config(backend={self.backend!r}, executor={self.executor!r}, "
-            f"cache={self.cache!r}, callbacks={self.callbacks!r})"
+            f"cache={self.cache!r}, callbacks={self.callbacks!r}{extra})"
         )
 
 
@@ -135,6 +165,8 @@ def set_default_config(
     executor: ExecutorLike = UNSET,
     cache: CacheLike = UNSET,
     callbacks: CallbacksLike = UNSET,
+    retries: RetriesLike = UNSET,
+    timeout: TimeoutLike = UNSET,
 ) -> Config:
     """Set the global defaults; arguments left out keep their current value.
 
@@ -143,8 +175,9 @@ def set_default_config(
 
         set_default_config(executor="eager", cache=DiskCache(".cache"))
 
-    ``cache=None`` / ``callbacks=None`` turn them off; ``backend=None`` and
-    ``executor=None`` restore the library default.
+    ``cache=None`` / ``callbacks=None`` / ``retries=None`` / ``timeout=None``
+    turn them off; ``backend=None`` and ``executor=None`` restore the library
+    default.
     """
     global _default
     library = _library_default()
@@ -156,6 +189,8 @@ def set_default_config(
         else (_names.to_executor(executor) or library.executor),
         current.cache if cache is UNSET else _names.to_cache(cache),
         current.callbacks if callbacks is UNSET else _names.to_callbacks(callbacks),
+        current.retries if retries is UNSET else to_retries(retries),
+        current.timeout if timeout is UNSET else to_timeout(timeout),
     )
     return _default
 
@@ -173,6 +208,8 @@ class Configurable:
     _executor: Any
     _cache: Any
     _callbacks: Any
+    _retries: Any = UNSET
+    _timeout: Any = UNSET
     _layered: tuple[Config, Config] | None = None  # (base, this layered on it): the last one
 
     def _init_settings(
@@ -181,6 +218,8 @@ class Configurable:
         executor: ExecutorLike,
         cache: CacheLike,
         callbacks: CallbacksLike,
+        retries: RetriesLike = UNSET,
+        timeout: TimeoutLike = UNSET,
     ) -> None:
         self._backend = self._executor = self._cache = self._callbacks = UNSET
         if backend is not UNSET:
@@ -191,6 +230,10 @@ class Configurable:
             self.with_cache(cache)
         if callbacks is not UNSET:
             self.with_callbacks(callbacks)
+        if retries is not UNSET:
+            self.with_retries(retries)
+        if timeout is not UNSET:
+            self.with_timeout(timeout)
 
     def with_backend(self, backend: BackendLike) -> Self:
         """Set where this runs (name, class or instance); ``None`` means inherit. Returns self."""
@@ -218,6 +261,24 @@ class Configurable:
         self._layered = None
         return self
 
+    def with_retries(self, retries: RetriesLike) -> Self:
+        """Retry failed node calls (a count or a ``Retries``); ``None`` means none. Returns self.
+
+        A node's own ``@node(retries=...)`` wins over this.
+        """
+        self._retries = to_retries(retries)
+        self._layered = None
+        return self
+
+    def with_timeout(self, timeout: TimeoutLike) -> Self:
+        """Bound each node call to ``timeout`` seconds; ``None`` means no limit. Returns self.
+
+        A node's own ``@node(timeout=...)`` wins over this.
+        """
+        self._timeout = to_timeout(timeout)
+        self._layered = None
+        return self
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_layered", None)  # a memo of the last run's configuration: not for travel
@@ -228,6 +289,13 @@ class Configurable:
         memo = self._layered
         if memo is not None and memo[0] is base:
             return memo[1]
-        layered = base.layered(self._backend, self._executor, self._cache, self._callbacks)
+        layered = base.layered(
+            self._backend,
+            self._executor,
+            self._cache,
+            self._callbacks,
+            self._retries,
+            self._timeout,
+        )
         self._layered = (base, layered)
         return layered

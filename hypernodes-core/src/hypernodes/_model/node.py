@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copyreg
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, Protocol, overload
 
 from ..errors import PipelineDefinitionError
+from .config import UNSET
+from .retries import to_retries, to_timeout
 
 if TYPE_CHECKING:
     # Defaults (PEP 696) let annotations say plain ``Node`` for "any node"; at run time
@@ -15,6 +18,8 @@ if TYPE_CHECKING:
 
     P = ParamSpec("P", default=...)
     R = TypeVar("R", default=Any)
+
+    from .retries import Retries, RetriesLike, TimeoutLike
 else:
     from typing import ParamSpec, TypeVar
 
@@ -50,6 +55,8 @@ class Node(Generic[P, R]):
         *,
         cache: bool = True,
         name: str | None = None,
+        retries: RetriesLike = UNSET,
+        timeout: TimeoutLike = UNSET,
     ) -> None:
         if isinstance(func, Node):
             func = func.func
@@ -73,12 +80,29 @@ class Node(Generic[P, R]):
         if name is None and not self.name.isidentifier():  # a lambda: named by its output
             self.name = "_".join(self.output_names)
         self.cache = bool(cache)
+        #: This node's own retries and timeout (``UNSET``: the pipeline's apply).
+        self.retries: Retries | None = UNSET
+        self.timeout: float | None = UNSET
+        if retries is not UNSET:
+            self.retries = to_retries(retries, f"Node {self.name!r}: retries")
+        if timeout is not UNSET:
+            self.timeout = to_timeout(timeout, f"Node {self.name!r}: timeout")
         self.is_async = _is_coroutine_function(func)
         self.parameters, self.defaults, self.keyword_only = _read_signature(func, self.name)
         functools.update_wrapper(self, func, updated=())
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.func(*args, **kwargs)
+
+    def __reduce__(self) -> Any:
+        # Importable: by reference (pickle would look its function up by name and find
+        # this node instead). Otherwise by its state (cloudpickle sends the function).
+        from ..engine._remote import import_attribute, node_reference
+
+        found = node_reference(self)
+        if found is not None:
+            return (import_attribute, found)
+        return (copyreg.__newobj__, (type(self),), self.__dict__.copy())  # type: ignore[attr-defined]
 
     def __repr__(self) -> str:
         return f"Node({self.name!r}, output_name={self.output_name!r})"
@@ -168,6 +192,8 @@ def node(
     output_name: str | tuple[str, ...] | list[str] | None = None,
     cache: bool = True,
     name: str | None = None,
+    retries: RetriesLike = UNSET,
+    timeout: TimeoutLike = UNSET,
 ) -> NodeDecorator: ...
 
 
@@ -178,13 +204,17 @@ def node(
     output_name: str | tuple[str, ...] | list[str] | None = None,
     cache: bool = True,
     name: str | None = None,
+    retries: RetriesLike = UNSET,
+    timeout: TimeoutLike = UNSET,
 ) -> Node | NodeDecorator:
     """Turn a function into a :class:`Node`.
 
     ``@node`` names the output after the function; ``@node(output_name="y")``
     names it ``y``; a tuple names each value of a returned tuple.
-    ``cache=False`` keeps the node out of any cache. ``async def`` functions
-    are nodes too::
+    ``cache=False`` keeps the node out of any cache. ``retries`` (a count or
+    a :class:`~hypernodes.Retries`) and ``timeout`` (seconds per call) apply to
+    this node whatever the pipeline says. ``async def`` functions are nodes
+    too::
 
         @node(output_name=("mean", "std"))
         def stats(values: list[float]) -> tuple[float, float]: ...
@@ -192,10 +222,11 @@ def node(
     if isinstance(func, str | tuple | list):
         msg = f"Write @node(output_name={func!r}): the output name is a keyword argument."
         raise TypeError(msg)
+    options: dict[str, Any] = {"cache": cache, "name": name, "retries": retries, "timeout": timeout}
     if func is not None:
-        return Node(func, output_name, cache=cache, name=name)
+        return Node(func, output_name, **options)
 
     def decorate(f: Callable[F, T], /) -> Node[F, T]:
-        return Node(f, output_name, cache=cache, name=name)
+        return Node(f, output_name, **options)
 
     return decorate

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ..engine._backend import Backend
     from ..executor import ExecutorStrategy
     from .config import BackendLike, CacheLike, CallbacksLike, ExecutorLike
+    from .retries import RetriesLike, TimeoutLike
 
 __all__ = ["Pipeline"]
 
@@ -63,6 +64,8 @@ class Pipeline(Configurable, PipelineViews):
         executor: ExecutorLike = UNSET,
         cache: CacheLike = UNSET,
         callbacks: CallbacksLike = UNSET,
+        retries: RetriesLike = UNSET,
+        timeout: TimeoutLike = UNSET,
         name: str | None = None,
     ) -> None:
         if isinstance(nodes, Node | Pipeline | PipelineNode) or not isinstance(nodes, Iterable):
@@ -76,7 +79,7 @@ class Pipeline(Configurable, PipelineViews):
         self._plans: dict[tuple[str, ...] | None, Plan] = {}
         self._plans_epoch = bindings.epoch
         self._bound: dict[str, Any] = {}
-        self._init_settings(backend, executor, cache, callbacks)
+        self._init_settings(backend, executor, cache, callbacks, retries, timeout)
 
     # -- structure -------------------------------------------------------------
 
@@ -161,6 +164,8 @@ class Pipeline(Configurable, PipelineViews):
         executor: ExecutorLike = UNSET,
         cache: CacheLike = UNSET,
         callbacks: CallbacksLike = UNSET,
+        retries: RetriesLike = UNSET,
+        timeout: TimeoutLike = UNSET,
     ) -> PipelineNode:
         """Wrap this pipeline as a node of another pipeline.
 
@@ -191,6 +196,8 @@ class Pipeline(Configurable, PipelineViews):
             executor=executor,
             cache=cache,
             callbacks=callbacks,
+            retries=retries,
+            timeout=timeout,
         )
 
     # -- configuration -----------------------------------------------------------

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..executor import ExecutorStrategy
     from .config import BackendLike, CacheLike, CallbacksLike, ExecutorLike
     from .pipeline import Pipeline
+    from .retries import RetriesLike, TimeoutLike
 
 __all__ = ["PipelineNode"]
 
@@ -59,6 +60,8 @@ class PipelineNode(Configurable):
         executor: ExecutorLike = UNSET,
         cache: CacheLike = UNSET,
         callbacks: CallbacksLike = UNSET,
+        retries: RetriesLike = UNSET,
+        timeout: TimeoutLike = UNSET,
     ) -> None:
         self.pipeline = pipeline
         self.name: str = name or pipeline.name  # an unnamed pipeline: named by outputs below
@@ -102,7 +105,7 @@ class PipelineNode(Configurable):
         self.on_error = on_error
         self._interfaces: dict[tuple[str, ...] | None, tuple[tuple[str, ...], frozenset[str]]] = {}
         self._interfaces_epoch = bindings.epoch
-        self._init_settings(backend, executor, cache, callbacks)
+        self._init_settings(backend, executor, cache, callbacks, retries, timeout)
 
     def _check_map_over(self, map_over: str | Iterable[str] | None) -> tuple[str, ...]:
         if map_over is None:

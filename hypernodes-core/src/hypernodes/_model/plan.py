@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import MissingInputsError, UnknownInputsError, UnknownOutputError, suggest
+from .config import UNSET
 from .node import Node
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ class Step:
     - ``func``: the function, callable with ``params`` positionally
       (keyword-only parameters are taken care of); ``is_async``: an
       ``async def`` function; ``cache``: whether its calls may be cached;
+      ``retries`` / ``timeout``: the node's own (``UNSET``: the pipeline's apply);
     - ``simple``: a synchronous function node with one output (the case the
       built-in executors run inline);
     - ``nested``: a pipeline used as a node; then ``pipeline`` is the inner
@@ -56,7 +58,9 @@ class Step:
         "output",
         "outputs",
         "params",
+        "retries",
         "simple",
+        "timeout",
     )
 
     cache: bool
@@ -70,7 +74,9 @@ class Step:
     output: str | None
     outputs: tuple[str, ...]
     params: tuple[str, ...]
+    retries: Any
     simple: bool
+    timeout: Any
 
     def __init__(self, node: Node | PipelineNode, inner_outputs: tuple[str, ...] | None) -> None:
         init = object.__setattr__
@@ -87,6 +93,8 @@ class Step:
             init(self, "func", _positional(node))
             init(self, "is_async", node.is_async)
             init(self, "cache", node.cache)
+            init(self, "retries", node.retries)
+            init(self, "timeout", node.timeout)
         else:
             params, optional = node.interface(inner_outputs)
             init(self, "nested", True)
@@ -95,6 +103,8 @@ class Step:
             init(self, "func", _not_callable)
             init(self, "is_async", False)
             init(self, "cache", False)
+            init(self, "retries", UNSET)
+            init(self, "timeout", UNSET)
         init(self, "simple", not self.nested and not self.is_async and self.output is not None)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -178,12 +188,13 @@ class Plan:
     - ``dependencies``: for each step, the indices of the steps producing its
       inputs; ``is_chain``: no two steps can ever run at once;
     - ``node_names``: the step names, in order; ``has_nested``: a step holds a
-      nested pipeline.
+      nested pipeline; ``guarded``: a node sets its own retries or timeout.
     """
 
     __slots__ = (
         "dependencies",
         "graph",
+        "guarded",
         "has_nested",
         "inputs",
         "is_chain",
@@ -197,6 +208,7 @@ class Plan:
 
     dependencies: tuple[tuple[int, ...], ...]
     graph: Graph
+    guarded: bool
     has_nested: bool
     inputs: tuple[str, ...]
     is_chain: bool
@@ -225,6 +237,11 @@ class Plan:
         used = self.required | optional
         init(self, "inputs", tuple(n for n in graph.input_names if n in used))
         init(self, "has_nested", any(s.nested for s in steps))
+        init(
+            self,
+            "guarded",
+            any(s.retries not in (UNSET, None) or s.timeout not in (UNSET, None) for s in steps),
+        )
         init(self, "node_names", tuple(s.name for s in steps))
         producer = {out: i for i, step in enumerate(steps) for out in step.outputs}
         dependencies = tuple(

@@ -39,6 +39,7 @@ HOOKS = (
     "on_node_start",
     "on_node_end",
     "on_node_cached",
+    "on_node_retry",
     "on_error",
     "on_nested_pipeline_start",
     "on_nested_pipeline_end",
@@ -151,6 +152,12 @@ class PipelineCallback:
 
     def on_node_cached(self, node: str, ctx: CallbackContext) -> None:
         """Node ``node`` was served from the cache (instead of start/end)."""
+
+    def on_node_retry(
+        self, node: str, attempt: int, error: BaseException, delay: float, ctx: CallbackContext
+    ) -> None:
+        """Call ``attempt`` (1 for the first) of ``node`` raised ``error``; it is tried
+        again after ``delay`` seconds (the node or pipeline has ``retries``)."""
 
     def on_error(self, node: str | None, error: BaseException, ctx: CallbackContext) -> None:
         """``error`` was raised by ``node`` (``None``: outside any node); it propagates."""

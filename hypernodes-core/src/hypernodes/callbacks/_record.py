@@ -143,6 +143,10 @@ class Recorder:
                 rest = [rest[0], _Packed(pack_error(rest[1]))]
             else:  # the error ends the work and travels on its own; keep the event small
                 rest = [rest[0], None]
+        elif hook == "on_node_retry":  # the error of a failed try travels with its event
+            from ..engine._remote import pack_error
+
+            rest = [rest[0], rest[1], _Packed(pack_error(rest[2])), rest[3]]
         event = (self.tokens, hook, tuple(rest), ctx.pipelines, ctx.item_path, ctx.on_error)
         self.events.append(event)
 
@@ -199,4 +203,6 @@ def replay(
                 args = (args[0], args[1].unpack(), *args[2:])
             elif error is not None:
                 args = (args[0], error, *args[2:])
+        elif hook == "on_node_retry" and isinstance(args[2], _Packed):
+            args = (args[0], args[1], args[2].unpack(), args[3])
         dispatch.emit(hook, *args, CallbackContext(pipelines, item_path, shared, on_error))

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import cloudpickle
 
+from .._model.node import Node
 from ..callbacks._hooks import PipelineCallback
 from ..callbacks._record import StandIn, token_of
 from ..errors import RemoteError
@@ -63,11 +64,19 @@ PAYLOAD_MEMO = 4
 
 
 class _Pickler(cloudpickle.CloudPickler):  # type: ignore[misc]
-    """cloudpickle, with every callback replaced by a stand-in that names it."""
+    """cloudpickle, with every callback replaced by a stand-in that names it, and nodes
+    of importable modules sent by reference (their function's module attribute is the
+    node, so cloudpickle alone would send the function and its globals by value)."""
+
+    by_value: frozenset[str] = frozenset()  # modules whose nodes travel by value
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, PipelineCallback) and not isinstance(obj, type):
             return (StandIn, (token_of(obj),))
+        if isinstance(obj, Node):
+            found = node_reference(obj)
+            if found is not None and found[0] not in self.by_value:
+                return (import_attribute, found)
         return super().reducer_override(obj)
 
 
@@ -79,6 +88,8 @@ class _ModuleFinder(_Pickler):
         self.found = found
 
     def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, Node):
+            self.found.add(obj.func.__module__)
         if isinstance(obj, types.ModuleType):
             self.found.add(obj.__name__)
         elif isinstance(obj, type | types.FunctionType):
@@ -113,7 +124,7 @@ def pack(obj: Any, *, by_value: bool = False) -> bytes:
                     if _travels_by_value(name) and sys.modules[name] not in registered
                 ]
                 if not new:
-                    return _dumps(obj)
+                    return _dumps(obj, frozenset(m.__name__ for m in registered))
                 for module in new:
                     cloudpickle.register_pickle_by_value(module)
                     registered.append(module)
@@ -134,10 +145,34 @@ def _travels_by_value(name: str) -> bool:
     )
 
 
-def _dumps(obj: Any) -> bytes:
+def _dumps(obj: Any, by_value: frozenset[str] = frozenset()) -> bytes:
     buffer = io.BytesIO()
-    _Pickler(buffer, protocol=5).dump(obj)
+    pickler = _Pickler(buffer, protocol=5)
+    pickler.by_value = by_value
+    pickler.dump(obj)
     return buffer.getvalue()
+
+
+def node_reference(node: Node) -> tuple[str, str] | None:
+    """``(module, qualname)`` where ``node`` can be imported from, or ``None``."""
+    module_name = getattr(node.func, "__module__", None)
+    qualname = getattr(node.func, "__qualname__", "")
+    if not module_name or module_name == "__main__" or "<locals>" in qualname:
+        return None
+    found: Any = sys.modules.get(module_name)
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    return (module_name, qualname) if found is node else None
+
+
+def import_attribute(module_name: str, qualname: str) -> Any:
+    """The object at ``module_name.qualname`` (a node sent by reference)."""
+    import importlib
+
+    found: Any = importlib.import_module(module_name)
+    for part in qualname.split("."):
+        found = getattr(found, part)
+    return found
 
 
 def unpack(data: bytes) -> Any:

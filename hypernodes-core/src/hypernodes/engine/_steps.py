@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from .._model.config import UNSET
 from .._model.failures import ItemError, snapshot_call
 from ..callbacks._dispatch import callback_context, report_error
 from ..errors import OutputCountError
@@ -70,12 +71,27 @@ def run_step(step: Step, values: dict[str, Any], ctx: RunContext) -> None:
     if step.nested:
         values.update(step.node.execute(values, ctx, step.inner_outputs))  # type: ignore[union-attr]
         return
+    guard = policy(step, ctx)
+    if guard is not None:
+        from ._guard import call_guarded  # threading and asyncio: when a guard first applies
+
+        store(step, values, call_guarded(step, args_of(step, values), ctx, *guard))
+        return
     result = step.func(*args_of(step, values))
     if step.is_async:
         from ._loop import run_coroutine  # asyncio is imported when an async node first runs
 
         result = run_coroutine(result)
     store(step, values, result)
+
+
+def policy(step: Step, ctx: RunContext) -> tuple[Any, Any] | None:
+    """The retries and timeout of a call of ``step`` (the node's own win), or ``None``."""
+    retries = step.retries if step.retries is not UNSET else ctx.config.retries
+    timeout = step.timeout if step.timeout is not UNSET else ctx.config.timeout
+    if retries is None and timeout is None:
+        return None
+    return retries, timeout
 
 
 def execute(step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]) -> None:
@@ -155,7 +171,13 @@ async def _execute_async(
         dispatch.emit("on_node_start", step.name, cb)
     start = time.perf_counter()
     try:
-        store(step, values, await step.func(*args_of(step, values)))
+        guard = policy(step, ctx)
+        if guard is None:
+            store(step, values, await step.func(*args_of(step, values)))
+        else:
+            from ._guard import call_guarded_async
+
+            store(step, values, await call_guarded_async(step, args_of(step, values), ctx, *guard))
     except BaseException as exc:
         report_error(ctx, step.name, exc)
         raise

@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .._model.failures import locate_snapshot
 from ..engine._backend import LocalBackend
 from ..engine._items import MapItems
+from ..engine._occupancy import occupies
 from ..engine._steps import note, run_item
 from ..errors import WorkerLostError
-from ._pools import PoolDescription, map_in_pool, occupies
+from ._pools import PoolDescription, map_in_pool
 
 if TYPE_CHECKING:
     from .._model.pipeline import Pipeline
@@ -194,7 +195,15 @@ class TaskExecutor(ExecutorStrategy):
         columns: list[list[Any]] = [[] for _ in outputs]
         pairs = list(zip(columns, outputs, strict=True))
         run_plan = self.run_plan
-        per_item_ctx = plan.has_nested or ctx.dispatch is not None or ctx.continuing
+        config = ctx.config
+        per_item_ctx = (  # an item's own context: its events, its index in errors
+            plan.has_nested
+            or ctx.dispatch is not None
+            or ctx.continuing
+            or plan.guarded
+            or config.retries is not None
+            or config.timeout is not None
+        )
         index = 0
         try:
             for index, values in enumerate(items):

@@ -8,9 +8,9 @@ from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from ..engine._loop import run_coroutine
+from ..engine._occupancy import occupies, occupying
 from ..engine._steps import execute, execute_async, step_failed
 from ._base import TaskExecutor
-from ._pools import occupies, occupying
 from ._sequential import SequentialNodeExecutor
 
 if TYPE_CHECKING:

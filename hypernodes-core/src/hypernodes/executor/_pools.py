@@ -39,6 +39,7 @@ from concurrent.futures import (
 )
 from typing import TYPE_CHECKING, Any
 
+from ..engine._occupancy import occupies, occupying
 from ..engine._remote import Job, run_job
 from ..engine._steps import note, run_item
 from ..errors import WorkerLostError
@@ -85,37 +86,6 @@ def map_in_pool(
     if isinstance(pool, ThreadPoolExecutor):
         return _map_in_threads(strategy, plan, list(items), ctx, pool)
     return _map_out_of_process(strategy, pipeline, output_key, items, ctx, pool)
-
-
-_occupied = threading.local()
-
-
-def occupies(pool: Executor) -> bool:
-    """Whether the calling thread is a worker of ``pool``, running a map item or a node.
-
-    A map (or node) started from such a thread must not wait on ``pool``:
-    every worker might be waiting the same way, and none would be left to run
-    the work. It runs inline instead.
-    """
-    return id(pool) in getattr(_occupied, "pools", ())
-
-
-class occupying:
-    """Mark the calling thread as a worker of ``pool`` while the block runs."""
-
-    __slots__ = ("key",)
-
-    def __init__(self, pool: Executor) -> None:
-        self.key = id(pool)
-
-    def __enter__(self) -> None:
-        pools = getattr(_occupied, "pools", None)
-        if pools is None:
-            pools = _occupied.pools = set()
-        pools.add(self.key)
-
-    def __exit__(self, *exc_info: object) -> None:
-        _occupied.pools.discard(self.key)
 
 
 def _map_in_threads(

@@ -34,9 +34,13 @@ class SequentialNodeExecutor(TaskExecutor):
         hashes: dict[str, str] = {}
         dispatch = ctx.dispatch
         try:
+            config = ctx.config
             if (
                 ctx.caching is not None
                 or ctx.continuing
+                or plan.guarded
+                or config.retries is not None
+                or config.timeout is not None
                 or (plan.optional and not plan.optional <= values.keys())
             ):
                 for step in plan.steps:

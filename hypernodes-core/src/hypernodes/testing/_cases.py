@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .. import Pipeline, node
-from ..errors import MissingInputsError, OutputCountError, ZipLengthError
+from .. import Pipeline, Retries, node
+from ..errors import MissingInputsError, NodeTimeoutError, OutputCountError, ZipLengthError
 
 __all__ = ["CASES", "Case", "check_case"]
 
@@ -145,6 +148,27 @@ def total(values: list[int]) -> int:
 @node(output_name="label")
 def label(model: str, query: str) -> str:
     return f"{model}/{query}"
+
+
+_tries: dict[tuple[str, int], int] = {}
+_tries_lock = threading.Lock()
+
+
+@node(output_name="steady", retries=Retries(max=2, backoff=0))
+def flaky_twice(x: int, token: str) -> int:
+    """Fails the first two calls for each (token, x) in a process, then succeeds."""
+    with _tries_lock:
+        count = _tries[(token, x)] = _tries.get((token, x), 0) + 1
+    if count <= 2:
+        msg = f"flaky call {count} for {x}"
+        raise OSError(msg)
+    return x + 1
+
+
+@node(output_name="late", timeout=0.2)
+def too_slow(x: int) -> int:
+    time.sleep(1.0)
+    return x
 
 
 @node(output_name="after")
@@ -345,6 +369,18 @@ CASES: list[Case] = [
         _nested_continuing,
         lambda p: _summary(p.run({"xs": [5, -1, 7]}, output_name=["afters", "errors"])),
         {"afters": [50, "error:reject_negative:ValueError@1", 70], "errors": 1},
+    ),
+    Case(
+        "retries_until_success",
+        lambda: Pipeline([flaky_twice], name="flaky"),
+        lambda p: p.map({"x": [1, 2, 3], "token": uuid.uuid4().hex}, map_over="x"),
+        {"steady": [2, 3, 4]},
+    ),
+    Case(
+        "error_timeout",
+        lambda: Pipeline([too_slow], name="slow"),
+        lambda p: p.map({"x": [1, 2]}),
+        raises=NodeTimeoutError,
     ),
     Case(
         "error_in_run",

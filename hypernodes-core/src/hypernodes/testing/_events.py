@@ -49,6 +49,11 @@ class EventLog(PipelineCallback):
     def on_node_cached(self, node: str, ctx: Any) -> None:
         self._log("on_node_cached", ctx, node)
 
+    def on_node_retry(
+        self, node: str, attempt: int, error: BaseException, delay: float, ctx: Any
+    ) -> None:
+        self._log("on_node_retry", ctx, node, attempt, type(error).__name__)
+
     def on_error(self, node: str | None, error: BaseException, ctx: Any) -> None:
         self._log("on_error", ctx, node, type(error).__name__)
 
