@@ -90,8 +90,8 @@ class Deployment:
     def _start(self) -> Any:
         from modal.exception import AuthError
 
-        running = self.app.run()
         try:
+            running = self.app.run()
             running.__enter__()
         except AuthError as exc:
             msg = f"Modal refused the credentials configured here ({exc}). {_HOW_TO_AUTHENTICATE}"
