@@ -186,11 +186,15 @@ def test_credentials_modal_refuses_are_a_clear_error_too(tmp_path):
 class FakeVolume:
     """Stands for a mounted modal.Volume: notes when it is reloaded and committed."""
 
-    def __init__(self, journal, fail_commit=False):
+    def __init__(self, journal, fail_commit=False, refuse_reloads=0):
         self.journal = journal
         self.fail_commit = fail_commit
+        self.refuse_reloads = refuse_reloads
 
     def reload(self):
+        if self.refuse_reloads:
+            self.refuse_reloads -= 1
+            raise RuntimeError("there are open files preventing the operation")
         with open(self.journal, "a") as file:
             file.write("reload ")
 
@@ -233,6 +237,16 @@ def test_a_failed_commit_is_a_warning_and_the_results_still_come_back(tmp_path, 
     pipeline = Pipeline([passthrough], backend=ModalBackend(transport=transport))
     with pytest.warns(UserWarning, match="Committing Modal volume .* failed: volume busy"):
         assert pipeline.run({"x": 3}) == {"y": 3}
+
+
+def test_a_reload_refused_once_is_retried_and_one_refused_twice_is_a_warning(tmp_path, monkeypatch):
+    journal = tmp_path / "journal"
+    transport = in_a_container(monkeypatch, FakeVolume(journal, refuse_reloads=1))
+    assert Pipeline([passthrough], backend=ModalBackend(transport=transport)).run({"x": 1})
+    assert journal.read_text().split() == ["reload", "commit"]
+    transport = in_a_container(monkeypatch, FakeVolume(journal, refuse_reloads=2))
+    with pytest.warns(UserWarning, match="Reloading Modal volume .* failed .*open files"):
+        assert Pipeline([passthrough], backend=ModalBackend(transport=transport)).run({"x": 2})
 
 
 def test_volumes_are_left_alone_outside_a_container(tmp_path):

@@ -5,7 +5,8 @@
 
 - the Modal Volumes of the function are reloaded before it (to see what other
   containers committed) and committed after it (so a ``DiskCache`` kept on a
-  volume persists); only inside a Modal container, where they are mounted;
+  volume persists); only inside a Modal container, where they are mounted. A
+  failed reload or commit is a warning: the results still come back;
 - CUDA tensors in the results are moved to the CPU while they are pickled, so
   a client without a GPU can unpickle them. This applies only when ``torch``
   is loaded here; hypernodes never imports torch itself;
@@ -17,6 +18,7 @@
 from __future__ import annotations
 
 import copyreg
+import gc
 import sys
 import warnings
 from collections.abc import Callable, Sequence
@@ -46,7 +48,7 @@ def serve(request: bytes, volumes: Sequence[Any] = ()) -> bytes:
         return _wire.failure(exc, None)
     mounted = [v for v in volumes if hasattr(v, "reload")] if _in_container() else []
     for volume in mounted:
-        volume.reload()
+        _reload(volume)
     try:
         with _TensorsToCpu() as tensors:
             result = tensors.fix(run_job(payload, chunk))
@@ -59,6 +61,24 @@ def serve(request: bytes, volumes: Sequence[Any] = ()) -> bytes:
             except Exception as exc:  # the results still go back; say what did not persist
                 warnings.warn(f"Committing Modal volume {volume!r} failed: {exc}", stacklevel=1)
     return _wire.success(result)
+
+
+def _reload(volume: Any) -> None:
+    """See what other containers committed. Modal refuses while files of the volume are
+    open, as a cache of an earlier call in this warm container may still hold them."""
+    try:
+        volume.reload()
+        return
+    except Exception:
+        gc.collect()  # closes the files of caches no longer referenced
+    try:
+        volume.reload()
+    except Exception as exc:  # the call still runs, on what this container sees
+        warnings.warn(
+            f"Reloading Modal volume {volume!r} failed ({exc}); this call sees the volume "
+            "as this container last saw it.",
+            stacklevel=1,
+        )
 
 
 def _in_container() -> bool:
