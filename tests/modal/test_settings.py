@@ -76,6 +76,10 @@ def test_a_gpu_that_is_not_a_string_is_refused(gpu):
     ("settings", "words"),
     [
         ({"timeout": 0}, "timeout must be 1 to 86400"),
+        ({"cpu": 0}, "cpu must be cores"),
+        ({"cpu": "2"}, "cpu must be cores"),
+        ({"memory": "8GB"}, "memory must be MiB"),
+        ({"memory": (1024, 0)}, "memory must be MiB"),
         ({"timeout": 1.5}, "timeout must be whole seconds"),
         ({"max_containers": 0}, "max_containers must be an int >= 1"),
         ({"retries": -1}, "retries must be >= 0"),

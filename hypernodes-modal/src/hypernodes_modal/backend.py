@@ -11,9 +11,10 @@ What travels, and how (the engine's run-elsewhere protocol, ``hypernodes.engine.
   arguments with its own vendored cloudpickle, which knows nothing of the
   by-value registrations. The results and the events recorded there come
   back the same way and reach the callbacks here.
-- Inside the shipped work this backend pickles as an :class:`InPlaceBackend`:
-  pipelines nested in it run in the same container, and none of this
-  backend's configuration (secrets, environment) is in the payload.
+- Inside the shipped work this backend pickles as an :class:`InPlaceBackend`
+  (see ``_inplace``): pipelines nested in it run in the same container, and
+  none of this backend's configuration (secrets, environment) is in the payload.
+- A distributed map is ``_fanout``.
 - A transport carries the bytes (see :mod:`hypernodes_modal.testing`);
   the default one is the real Modal call.
 """
@@ -23,15 +24,14 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hypernodes.engine import Backend, Job, LocalBackend, MapItems, pack
+from hypernodes.engine import Backend, Job
 
 from . import _wire
 from ._gpu import check_gpu
+from ._inplace import InPlaceBackend, reduce_shipped, shipping
 from .errors import ModalSettingsError
 
 if TYPE_CHECKING:
@@ -42,13 +42,6 @@ if TYPE_CHECKING:
     from ._deploy import Deployment
 
 __all__ = ["InPlaceBackend", "ModalBackend"]
-
-#: Chunks per container a distributed map is cut into, so no container waits on a slow one.
-OVERSUBSCRIPTION = 4
-#: The containers a distributed map plans for when ``max_containers`` is not set.
-DEFAULT_CONTAINERS = 32
-#: Calls at once of a transport that cannot map by itself, when ``max_containers`` is not set.
-DEFAULT_FANOUT = 4
 
 Transport = Callable[[bytes], bytes]
 
@@ -213,7 +206,8 @@ class ModalBackend(Backend):
     # -- running -----------------------------------------------------------------
 
     @property
-    def _where(self) -> str:
+    def where(self) -> str:
+        """How error notes name the far side."""
         from ._deploy import FUNCTION_NAME
 
         return f"Modal function {FUNCTION_NAME!r} of app {self.app_name!r}"
@@ -246,7 +240,7 @@ class ModalBackend(Backend):
             return self._channel
 
     def _call(self, channel: Any, payload: bytes, chunk: bytes | None = None) -> bytes:
-        return _wire.read_response(channel(_wire.request(payload, chunk)), self._where)
+        return _wire.read_response(channel(_wire.request(payload, chunk)), self.where)
 
     def run(
         self,
@@ -258,9 +252,9 @@ class ModalBackend(Backend):
     ) -> dict[str, Any]:
         """Run ``pipeline`` once in a Modal container: one remote call."""
         channel = self._ready(executor)
-        with _shipping(self):
+        with shipping(self):
             job = Job.run(
-                pipeline, inputs, executor, ctx, output_name, by_value=True, where=self._where
+                pipeline, inputs, executor, ctx, output_name, by_value=True, where=self.where
             )
         result: dict[str, Any] = job.receive(self._call(channel, job.payload))
         return result
@@ -287,10 +281,18 @@ class ModalBackend(Backend):
         """
         channel = self._ready(executor)
         if self.distribute_map:
-            return self._distribute(
-                channel, pipeline, inputs, executor, ctx, output_name, map_over, map_mode
+            from ._fanout import Fanout
+
+            return Fanout(self, channel).map(
+                pipeline,
+                inputs,
+                executor,
+                ctx,
+                map_over=map_over,
+                map_mode=map_mode,
+                output_name=output_name,
             )
-        with _shipping(self):
+        with shipping(self):
             job = Job.map(
                 pipeline,
                 inputs,
@@ -300,93 +302,16 @@ class ModalBackend(Backend):
                 map_mode=map_mode,
                 output_name=output_name,
                 by_value=True,
-                where=self._where,
+                where=self.where,
             )
         result: dict[str, list[Any]] = job.receive(self._call(channel, job.payload))
         return result
 
-    def _distribute(
-        self,
-        channel: Any,
-        pipeline: Pipeline,
-        inputs: dict[str, Any] | Any,
-        executor: ExecutorStrategy,
-        ctx: RunContext,
-        output_name: tuple[str, ...] | None,
-        map_over: tuple[str, ...],
-        map_mode: str,
-    ) -> dict[str, list[Any]]:
-        items = MapItems(inputs, map_over, map_mode, where=f"Pipeline {pipeline.name!r}.map()")
-        observed = ctx.observed
-        if observed:
-            ctx.begin_map(pipeline.name, len(items))
-        try:
-            rows = self._chunks(channel, pipeline, executor, ctx, items, output_name)
-        except BaseException as exc:
-            ctx.fail(None, exc)
-            raise
-        if observed:
-            ctx.end_map(pipeline.name)
-        outputs = pipeline.plan(output_name).outputs
-        return {name: [row[i] for row in rows] for i, name in enumerate(outputs)}
-
-    def _chunks(
-        self,
-        channel: Any,
-        pipeline: Pipeline,
-        executor: ExecutorStrategy,
-        ctx: RunContext,
-        items: MapItems,
-        output_name: tuple[str, ...] | None,
-    ) -> list[tuple[Any, ...]]:
-        """Every item's output values, in order, computed in chunks of items."""
-        count = len(items)
-        if count == 0:
-            return []
-        with _shipping(self):
-            job = _ItemsJob.items(
-                pipeline, executor, ctx, items, output_name, by_value=True, where=self._where
-            )
-        containers = self.max_containers or DEFAULT_CONTAINERS
-        size = max(1, -(-count // (OVERSUBSCRIPTION * containers)))
-        spans = [(start, min(start + size, count)) for start in range(0, count, size)]
-        requests = [_wire.request(job.payload, job.chunk(start, stop)) for start, stop in spans]
-        rows: list[tuple[Any, ...]] = []
-        responses = self._responses(channel, requests)
-        try:
-            for (start, stop), response in zip(spans, responses):  # noqa: B905 - a generator
-                if isinstance(response, BaseException):
-                    response.add_note(
-                        f"hypernodes: the call running map items {start} to {stop - 1} of "
-                        f"pipeline {pipeline.name!r} failed in {self._where}"
-                    )
-                    raise response
-                rows.extend(job.receive(_wire.read_response(response, self._where)))
-        finally:
-            close = getattr(responses, "close", None)
-            if close is not None:
-                close()
-        return rows
-
-    def _responses(
-        self, channel: Any, requests: list[bytes]
-    ) -> Iterator[bytes | BaseException] | Iterable[bytes | BaseException]:
-        """Each request's response, or the exception its call raised, in order."""
-        fan_out = getattr(channel, "map", None)
-        if fan_out is not None:
-            responses: Iterable[bytes | BaseException] = fan_out(requests)
-            return responses
-        return _threads(channel, requests, self.max_containers or DEFAULT_FANOUT)
-
     # -- pickling ------------------------------------------------------------------
 
     def __reduce_ex__(self, protocol: Any) -> Any:
-        shipping = getattr(_shipped, "backend", None)
-        if shipping is not None:  # inside the work being shipped: it is there already
-            if shipping._token != self._token:
-                _warn_nested(self, shipping)
-            return (InPlaceBackend, (self.app_name,))
-        return super().__reduce_ex__(protocol)
+        # Inside work being shipped it is there already: see _inplace.
+        return reduce_shipped(self) or super().__reduce_ex__(protocol)
 
     def __getstate__(self) -> dict[str, Any]:
         import cloudpickle
@@ -432,114 +357,6 @@ _DEFAULTS: dict[str, Any] = {
 }
 
 
-class InPlaceBackend(Backend):
-    """What a ModalBackend becomes inside the work it ships: the work is in its
-    container already, so pipelines nested there run in place."""
-
-    def __init__(self, app_name: str) -> None:
-        self.app_name = app_name
-
-    def run(
-        self,
-        pipeline: Pipeline,
-        inputs: dict[str, Any] | Any,
-        executor: ExecutorStrategy,
-        ctx: RunContext,
-        output_name: tuple[str, ...] | None = None,
-    ) -> dict[str, Any]:
-        return _here(executor).run(pipeline, inputs, executor, ctx, output_name)
-
-    def map(
-        self,
-        pipeline: Pipeline,
-        inputs: dict[str, Any] | Any,
-        executor: ExecutorStrategy,
-        ctx: RunContext,
-        *,
-        map_over: tuple[str, ...],
-        map_mode: str,
-        output_name: tuple[str, ...] | None = None,
-    ) -> dict[str, list[Any]]:
-        return _here(executor).map(
-            pipeline,
-            inputs,
-            executor,
-            ctx,
-            map_over=map_over,
-            map_mode=map_mode,
-            output_name=output_name,
-        )
-
-    def __repr__(self) -> str:
-        return f"InPlaceBackend(shipped by a ModalBackend of app {self.app_name!r})"
-
-
-def _here(executor: ExecutorStrategy) -> Backend:
-    return executor.default_backend() if executor.holistic else LocalBackend()
-
-
-class _ItemsJob(Job):
-    """An items job whose chunks pack the user's modules by value too.
-
-    ``Job.chunk`` packs rows by reference, which is right for a pool on this
-    machine; a container has none of the user's modules, and rows may hold
-    instances of the user's classes.
-    """
-
-    __slots__ = ()
-
-    def chunk(self, start: int, stop: int) -> bytes:
-        try:
-            return pack((start, self.rows[start:stop]), by_value=True)
-        except Exception:
-            return super().chunk(start, stop)  # raises the engine's error naming the culprit
-
-
-def _threads(
-    call: Callable[[bytes], bytes], requests: list[bytes], workers: int
-) -> Iterator[bytes | BaseException]:
-    """Responses of ``call`` on each request, ``workers`` at a time, in order."""
-    pool = ThreadPoolExecutor(min(workers, len(requests)))
-    futures: list[Future[bytes]] = [pool.submit(call, request) for request in requests]
-    try:
-        for future in futures:
-            try:
-                yield future.result()
-            except Exception as exc:
-                yield exc
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-_shipped = threading.local()
-
-
-@contextlib.contextmanager
-def _shipping(backend: ModalBackend) -> Iterator[None]:
-    """While packing work for ``backend``, ModalBackends pickle as InPlaceBackends."""
-    previous = getattr(_shipped, "backend", None)
-    _shipped.backend = backend
-    try:
-        yield
-    finally:
-        _shipped.backend = previous
-
-
-_warned: set[tuple[str, str]] = set()
-
-
-def _warn_nested(inner: ModalBackend, outer: ModalBackend) -> None:
-    if (inner._token, outer._token) in _warned:
-        return
-    _warned.add((inner._token, outer._token))
-    warnings.warn(
-        f"{inner!r} is set on a pipeline nested in work shipped by {outer!r}: it runs in "
-        "that container, in place, not in a container of its own. Nest it in a pipeline "
-        "that runs here to give it its own container.",
-        stacklevel=2,
-    )
-
-
 def _check_settings(backend: ModalBackend) -> None:
     """Refuse settings Modal would refuse only after building the image."""
     problems = []
@@ -547,6 +364,14 @@ def _check_settings(backend: ModalBackend) -> None:
         problems.append(f"timeout must be whole seconds (an int), got {backend.timeout!r}")
     elif not 1 <= backend.timeout <= 24 * 3600:
         problems.append(f"timeout must be 1 to 86400 seconds (24 h), got {backend.timeout}")
+    if not _amount(backend.cpu, (int, float)):
+        problems.append(
+            f"cpu must be cores (a number > 0) or (request, limit), got {backend.cpu!r}"
+        )
+    if not _amount(backend.memory, (int,)):
+        problems.append(
+            f"memory must be MiB (an int > 0) or (request, limit), got {backend.memory!r}"
+        )
     if backend.max_containers is not None and (
         not isinstance(backend.max_containers, int) or backend.max_containers < 1
     ):
@@ -566,3 +391,11 @@ def _check_settings(backend: ModalBackend) -> None:
     if problems:
         msg = "ModalBackend: " + "; ".join(problems) + "."
         raise ModalSettingsError(msg)
+
+
+def _amount(value: Any, kinds: tuple[type, ...]) -> bool:
+    """Whether ``value`` is None, a positive number of ``kinds``, or a pair of them."""
+    if value is None:
+        return True
+    values = value if isinstance(value, tuple) and len(value) == 2 else (value,)
+    return all(isinstance(v, kinds) and not isinstance(v, bool) and v > 0 for v in values)  # type: ignore[operator]
