@@ -261,21 +261,27 @@ def test_nothing_of_the_local_environment_or_the_configuration_is_in_the_payload
         assert marker.encode() not in request
 
 
+@node(output_name="outer_worker")
+def outer_pid(cleaned):
+    return os.getpid()
+
+
+def nested_in_shipped_work(inner_backend=None):
+    inner = Pipeline([where_it_ran], name="inner", backend=inner_backend)
+    outer = Pipeline([clean, embed, inner.as_node(), outer_pid], name="outer")
+    return outer.with_backend(ModalBackend(transport=SubprocessTransport()))
+
+
 def test_a_pipeline_nested_in_shipped_work_runs_in_the_same_container():
-    inner = Pipeline([where_it_ran], name="inner")
-    outer = Pipeline([embed, inner.as_node(), clean], name="outer")
-    outer.with_backend(ModalBackend(transport=SubprocessTransport()))
-    pid = outer.run({"text": "x"}, output_name="worker")["worker"]
-    assert pid != os.getpid()
+    result = nested_in_shipped_work().run({"text": "x"})
+    assert result["worker"] == result["outer_worker"] != os.getpid()
 
 
 def test_another_modal_backend_nested_in_shipped_work_runs_in_place_and_says_so():
-    inner = Pipeline([where_it_ran], name="inner", backend=ModalBackend(gpu="H100"))
-    outer = Pipeline([embed, inner.as_node(), clean], name="outer")
-    outer.with_backend(ModalBackend(transport=SubprocessTransport()))
+    pipeline = nested_in_shipped_work(ModalBackend(gpu="H100"))
     with pytest.warns(UserWarning, match="runs in that container, in place"):
-        result = outer.run({"text": "x"}, output_name="worker")
-    assert result["worker"] != os.getpid()
+        result = pipeline.run({"text": "x"})
+    assert result["worker"] == result["outer_worker"] != os.getpid()
 
 
 def test_a_small_pipelines_payload_is_small():
