@@ -43,7 +43,7 @@ def test_a_payload_needing_a_module_missing_from_the_image_says_which_and_what_t
     with pytest.raises(PayloadError) as info:
         pipeline.run({"x": Widget()})
     message = str(info.value)
-    assert "could not be unpacked there: ModuleNotFoundError" in message
+    assert "(most likely while unpacking it): ModuleNotFoundError" in message
     assert "Module 'hn_only_here' is used by the pipeline but is not installed" in message
     assert 'pip_install("hn_only_here")' in message
     assert "remote traceback" in info.value.__notes__[0]

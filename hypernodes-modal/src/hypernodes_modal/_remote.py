@@ -52,7 +52,7 @@ def serve(request: bytes, volumes: Sequence[Any] = ()) -> bytes:
     try:
         with _TensorsToCpu() as tensors:
             result = tensors.fix(run_job(payload, chunk))
-    except Exception as exc:  # run_job raises only when the payload does not unpack
+    except Exception as exc:  # run_job raises only outside the nodes: unpacking, mostly
         return _wire.failure(exc, header.get("versions"))
     finally:
         for volume in mounted:

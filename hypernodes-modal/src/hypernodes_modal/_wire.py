@@ -111,8 +111,8 @@ def explain(described: dict[str, Any], where: str) -> str:
     """Why the work described by a failure response could not start, and what to do."""
     here, there = described["client"] or versions(), described["versions"]
     lines = [
-        f"The work reached {where} but could not be unpacked there: "
-        f"{described['type']}: {described['message']}."
+        f"The work reached {where} but failed there before or after its nodes ran (most "
+        f"likely while unpacking it): {described['type']}: {described['message']}."
     ]
     if _minor(here["python"]) != _minor(there["python"]):
         lines.append(
