@@ -10,8 +10,21 @@ import pytest
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-for _name in ("MODAL_TOKEN_ID", "MODAL_TOKEN_SECRET"):
-    os.environ.pop(_name, None)
+# No test reaches Modal by accident; the live tests get the credentials given to pytest
+# (if any) through the `modal_credentials` fixture and hand them to a child process only.
+_MODAL_CREDENTIALS = {
+    name: os.environ.pop(name)
+    for name in ("MODAL_TOKEN_ID", "MODAL_TOKEN_SECRET")
+    if name in os.environ
+}
+
+
+@pytest.fixture
+def modal_credentials() -> dict[str, str]:
+    """The Modal credentials pytest was started with; skips the test without them."""
+    if len(_MODAL_CREDENTIALS) != 2:
+        pytest.skip("a live Modal run needs MODAL_TOKEN_ID and MODAL_TOKEN_SECRET")
+    return dict(_MODAL_CREDENTIALS)
 
 
 @pytest.fixture(autouse=True)

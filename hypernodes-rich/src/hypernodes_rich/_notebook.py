@@ -54,7 +54,7 @@ class NotebookView:
         self._transient = transient
         self._width = console.width
         self._interval = 1 / refresh_per_second
-        self._handle = display(self._frame(), display_id=True)
+        self._handle = display(self._frame(), display_id=True)  # type: ignore[no-untyped-call]
         self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._refresh_until_stopped, daemon=True)
         self._thread.start()

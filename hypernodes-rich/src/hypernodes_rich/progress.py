@@ -282,12 +282,12 @@ class ProgressCallback(PipelineCallback):
         if ctx.on_error == "continue":  # a failed item of a map that goes on: count it
             with self._lock:
                 if self._ended is None:
-                    bar = self._bar(ctx)
+                    nodes = self._bar(ctx)
                     if node is not None:
-                        entry = bar.nodes.setdefault(node, NodeState())
+                        entry = nodes.nodes.setdefault(node, NodeState())
                         entry.state = "failed"
                         entry.failures += 1
-                        self._advance(bar)  # the call ran; it failed
+                        self._advance(nodes)  # the call ran; it failed
                     self._bar(ctx, is_map=True).failures += 1
             return
         with self._lock:

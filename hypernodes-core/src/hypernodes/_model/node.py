@@ -102,6 +102,10 @@ class Node(Generic[P, R]):
         found = node_reference(self)
         if found is not None:
             return (import_attribute, found)
+        return self.reduce_by_state()
+
+    def reduce_by_state(self) -> tuple[Any, ...]:
+        """How this node pickles with its function (by value, with cloudpickle)."""
         return (copyreg.__newobj__, (type(self),), self.__dict__.copy())  # type: ignore[attr-defined]
 
     def __repr__(self) -> str:

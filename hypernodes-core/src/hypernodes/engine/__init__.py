@@ -25,7 +25,8 @@ What is here:
 - :class:`Backend` and :class:`LocalBackend`: where a pipeline runs.
 - :class:`Config`: a resolved configuration (what ``ctx.config`` holds).
 - :func:`run_coroutine`: run an ``async def`` node's coroutine from
-  synchronous code, whatever loop is running.
+  synchronous code, whatever loop is running; :func:`note`: add a
+  ``hypernodes:`` note to an exception the way the engine does.
 
 The executor base classes live in :mod:`hypernodes.executor`
 (``ExecutorStrategy``, ``TaskExecutor``, ``HolisticExecutor``).
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from ._items import MAP_MODES, MapItems
     from ._loop import run_coroutine
     from ._remote import Job, pack, run_job, unpack
+    from ._steps import note
 
 __all__ = [
     "MAP_MODES",
@@ -59,6 +61,7 @@ __all__ = [
     "Plan",
     "RunContext",
     "Step",
+    "note",
     "pack",
     "run_coroutine",
     "run_job",
@@ -78,6 +81,7 @@ _WHERE = {
     "Plan": ".._model.plan",
     "RunContext": "._context",
     "Step": ".._model.plan",
+    "note": "._steps",
     "pack": "._remote",
     "run_coroutine": "._loop",
     "run_job": "._remote",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from .._model.config import UNSET
 from ..callbacks._dispatch import Dispatcher, callback_context, report_error
 from ..callbacks._record import Event, Recorder, StandIn, replay, token_of
 from ._steps import execute, execute_async, lookup, note, remember, step_failed
@@ -408,9 +409,15 @@ class DetachedContext:
         self.continuing = continuing
 
     def attach(self) -> RunContext:
-        """A context that continues the run here, recording its events."""
+        """A context that continues the run here, recording its events.
+
+        The backend that brought the work here is not inherited: pipelines
+        nested in it run here too, unless they set a backend of their own.
+        """
         state = RunState(events=[])
         config = self.config
+        if config.backend is not None:  # it brought the work here: here, nothing ships it on
+            config = config.layered(None, UNSET, UNSET, UNSET)
         ctx = RunContext(
             config,
             _dispatcher(config.callbacks, None, state),

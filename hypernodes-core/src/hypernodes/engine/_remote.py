@@ -77,6 +77,7 @@ class _Pickler(cloudpickle.CloudPickler):  # type: ignore[misc]
             found = node_reference(obj)
             if found is not None and found[0] not in self.by_value:
                 return (import_attribute, found)
+            return obj.reduce_by_state()
         return super().reducer_override(obj)
 
 
@@ -88,8 +89,10 @@ class _ModuleFinder(_Pickler):
         self.found = found
 
     def reducer_override(self, obj: Any) -> Any:
-        if isinstance(obj, Node):
+        if isinstance(obj, Node) and _travels_by_value(obj.func.__module__):
             self.found.add(obj.func.__module__)
+            return obj.reduce_by_state()  # walk into its function: what it reaches may travel
+
         if isinstance(obj, types.ModuleType):
             self.found.add(obj.__name__)
         elif isinstance(obj, type | types.FunctionType):
@@ -287,11 +290,12 @@ class Job:
     ``where`` names the far side in error notes ("a process-pool worker").
     """
 
-    __slots__ = ("ctx", "payload", "rows", "stop_path", "where")
+    __slots__ = ("by_value", "ctx", "payload", "rows", "stop_path", "where")
 
     def __init__(self, ctx: RunContext, body: tuple[Any, ...], by_value: bool, where: str) -> None:
         self.ctx = ctx
         self.where = where
+        self.by_value = by_value
         self.rows: list[tuple[Any, ...]] = []
         self.stop_path: str | None = None
         try:
@@ -369,8 +373,8 @@ class Job:
 
     def chunk(self, start: int, stop: int) -> bytes:
         """The rows of items ``start`` to ``stop`` (exclusive) of an items job, packed."""
-        try:
-            return pack((start, self.rows[start:stop]))
+        try:  # rows may hold instances of the user's classes: they travel as the payload does
+            return pack((start, self.rows[start:stop]), by_value=self.by_value)
         except Exception as exc:
             rows = self.rows[start:stop]
             raise _unpicklable({"map items": rows}, exc, self.where) from exc
