@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..callbacks._dispatch import callback_context, report_error
@@ -134,14 +135,17 @@ class TaskExecutor(ExecutorStrategy):
             dispatch.emit("on_map_start", pipeline.name, len(items), cb)
         pool = None if ctx.in_worker else self.map_executor
         try:
-            if pool is None or len(items) < 2:
-                result = self.map_here(plan, items, ctx)
-            else:
-                rows = map_in_pool(self, pipeline, plan, output_name, items, ctx, pool)
-                columns = zip(*rows, strict=True)
-                result = {
-                    name: list(column) for name, column in zip(plan.outputs, columns, strict=True)
-                }
+            caching = ctx.caching  # the inputs shared by every item are hashed once per map
+            with nullcontext() if caching is None else caching.sharing(items.shared):
+                if pool is None or len(items) < 2:
+                    result = self.map_here(plan, items, ctx)
+                else:
+                    rows = map_in_pool(self, pipeline, plan, output_name, items, ctx, pool)
+                    columns = zip(*rows, strict=True)
+                    result = {
+                        name: list(column)
+                        for name, column in zip(plan.outputs, columns, strict=True)
+                    }
         except BaseException as exc:
             report_error(ctx, None, exc)
             raise

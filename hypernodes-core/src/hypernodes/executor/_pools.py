@@ -34,6 +34,7 @@ from concurrent.futures import (
     as_completed,
     wait,
 )
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from ..callbacks._record import RECORDING, Recorder, replay
@@ -262,19 +263,23 @@ def _run_chunk(token: str, payload: bytes, start: int, chunk: bytes) -> bytes:
     results = []
     recorder = Recorder() if record else None
     chunk_ctx = RunContext(config, recorder, path, item_path=item_path, in_worker=True)
+    caching = chunk_ctx.caching  # the inputs shared by every item are hashed once per chunk
     try:
-        for offset, row in enumerate(rows):
-            index = start + offset
-            values = shared.copy()
-            values.update(zip(names, row, strict=True))
-            try:
-                run_item(strategy.run_plan, plan, values, chunk_ctx.for_item(index, in_worker=True))
-            except Exception as exc:
-                note(exc, f"in map item {index} of pipeline {path[-1]!r}")
-                if recorder is not None:
-                    exc._hypernodes_events = recorder.events  # type: ignore[attr-defined]
-                raise
-            results.append(tuple([values[name] for name in outputs]))
+        with nullcontext() if caching is None else caching.sharing(shared):
+            for offset, row in enumerate(rows):
+                index = start + offset
+                values = shared.copy()
+                values.update(zip(names, row, strict=True))
+                try:
+                    run_item(
+                        strategy.run_plan, plan, values, chunk_ctx.for_item(index, in_worker=True)
+                    )
+                except Exception as exc:
+                    note(exc, f"in map item {index} of pipeline {path[-1]!r}")
+                    if recorder is not None:
+                        exc._hypernodes_events = recorder.events  # type: ignore[attr-defined]
+                    raise
+                results.append(tuple([values[name] for name in outputs]))
     finally:
         if chunk_ctx.caching is not None:
             chunk_ctx.caching.flush()
