@@ -108,3 +108,17 @@ def test_the_debug_log_names_the_parts_counted_by_type_only(caplog):
     assert len(messages) == 1
     assert "'fetch'" in messages[0]
     assert "global CLIENT.lock" in messages[0]
+
+
+BIG = list(range(5_000_000))
+
+
+@node(output_name="y")
+def look_up(i: int) -> int:
+    return BIG[i]
+
+
+def test_a_global_too_large_to_hash_at_every_run_counts_by_type_only_and_says_so():
+    report = explain_key(look_up, i=1)
+    assert [p.where for p in report.by_type_only] == ["global BIG"]
+    assert "too large" in report.by_type_only[0].detail

@@ -252,11 +252,12 @@ class Walk:
 
     def _sequence(self, h: Any, value: Any, where: str, depth: int, strict: bool) -> None:
         tag = type(value).__name__.encode()
+        if not self.fits(h, value, where, 9 * len(value), strict):
+            return
         if set(map(type, value)) <= _MARSHAL_SCALARS:  # the fast path: C speed, no hash()
-            if self.fits(h, value, where, 9 * len(value), strict):
-                data = marshal.dumps(value, 2)
-                h.update(b"%s~%d:" % (tag, len(data)))
-                h.update(data)
+            data = marshal.dumps(value, 2)
+            h.update(b"%s~%d:" % (tag, len(data)))
+            h.update(data)
             return
         h.update(b"%s:%d:" % (tag, len(value)))
         with self.visit(h, value, depth) as fresh:
@@ -265,16 +266,17 @@ class Walk:
                     self.value(h, item, f"{where}[{index}]", depth + 1, strict)
 
     def _dict(self, h: Any, value: Any, where: str, depth: int, strict: bool) -> None:
+        if not self.fits(h, value, where, 18 * len(value), strict):
+            return
         key_types = set(map(type, value))
         if (
             len(key_types) == 1
             and key_types <= _SORTABLE
             and set(map(type, value.values())) <= _MARSHAL_SCALARS
         ):
-            if self.fits(h, value, where, 18 * len(value), strict):
-                data = marshal.dumps(sorted(value.items()), 2)
-                h.update(b"dict~%d:" % len(data))
-                h.update(data)
+            data = marshal.dumps(sorted(value.items()), 2)
+            h.update(b"dict~%d:" % len(data))
+            h.update(data)
             return
         with self.visit(h, value, depth) as fresh:
             if fresh:
@@ -289,12 +291,13 @@ class Walk:
 
     def _set(self, h: Any, value: Any, where: str, depth: int, strict: bool) -> None:
         tag = type(value).__name__.encode()
+        if not self.fits(h, value, where, 9 * len(value), strict):
+            return
         kinds = set(map(type, value))
         if len(kinds) == 1 and kinds <= _SORTABLE:
-            if self.fits(h, value, where, 9 * len(value), strict):
-                data = marshal.dumps(sorted(value), 2)
-                h.update(b"%s~%d:" % (tag, len(data)))
-                h.update(data)
+            data = marshal.dumps(sorted(value), 2)
+            h.update(b"%s~%d:" % (tag, len(data)))
+            h.update(data)
             return
         _feed_sorted(h, tag, sorted(self._element(v, where, depth, strict) for v in value))
 
