@@ -598,3 +598,15 @@ def test_a_large_list_of_scalars_is_keyed_about_as_fast_as_pickling_it():
 )
 def test_the_fast_path_for_plain_containers_stays_unambiguous(left, right):
     assert value_token(left) != value_token(right)
+
+
+def test_pandas_objects_holding_unhashable_cells_are_keyed_by_content():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"tags": [{"a", "b"}, {"c"}], "rows": [[1], [2, 3]]})
+    assert value_token(frame) == value_token(frame.copy())
+    assert value_token(frame) != value_token(frame.assign(rows=[[1], [2, 4]]))
+
+
+def test_objects_of_the_standard_library_that_refuse_pickling_are_unhashable():
+    with open(__file__) as handle, pytest.raises(UnhashableInput):
+        value_token(handle)  # not keyed by its few attributes: two files would collide

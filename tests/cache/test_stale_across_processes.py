@@ -403,3 +403,75 @@ def test_after_an_edit_a_warm_cache_gives_what_a_fresh_cache_gives(runs, scenari
     assert runs["warm"][scenario]["y"] == runs["fresh"][scenario]["y"]
     if scenario not in NOT_EDITED:
         assert runs["warm"][scenario]["y"] != runs["cold"][scenario]["y"]  # the edit mattered
+
+
+TOKENS = """
+import dataclasses
+import enum
+import json
+
+import numpy as np
+import pandas as pd
+from hypernodes.caching import explain_key
+
+
+class Color(enum.Enum):
+    RED = "r"
+    GREEN = "g"
+    BLUE = "b"
+
+
+@dataclasses.dataclass
+class Tags:
+    names: set
+
+
+class Holder:
+    __slots__ = ("tags", "pairs")
+
+    def __init__(self):
+        self.tags = {"alpha", "beta", "gamma"}
+        self.pairs = frozenset({("a", "b"), ("c", "d")})
+
+
+class Point:
+    def __init__(self, x):
+        self.x = x
+
+
+def identity(value):
+    return value
+
+
+VALUES = {
+    "set of str": {"alpha", "beta", "gamma", "delta"},
+    "frozenset of tuples": frozenset({("a", "b"), ("c", "d"), ("e", "f")}),
+    "dict of sets": {"k": {"u", "v", "w"}, "j": frozenset({"x", "y"})},
+    "list of sets": [{"a", "b"}, {"c", "d", "e"}],
+    "set of enums": {Color.RED, Color.GREEN, Color.BLUE},
+    "set of objects": {Point("a"), Point("b"), Point("c")},
+    "dataclass with a set": Tags({"m", "n", "o"}),
+    "object with sets": Holder(),
+    "numpy objects": np.array([{"a", "b"}, {"c", "d"}], dtype=object),
+    "pandas objects": pd.DataFrame({"tags": [{"a", "b"}, {"c", "d"}]}),
+}
+print(json.dumps({name: explain_key(identity, value=v).key for name, v in VALUES.items()}))
+"""
+
+
+def test_inputs_holding_sets_have_one_key_in_every_process_and_hash_seed(tmp_path):
+    script = tmp_path / "tokens.py"
+    script.write_text(TOKENS)
+    keys = []
+    for seed in (1, 2, 3):
+        done = subprocess.run(
+            [sys.executable, str(script)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        keys.append(json.loads(done.stdout))
+    assert None not in keys[0].values()
+    assert keys[0] == keys[1] == keys[2]

@@ -137,9 +137,9 @@ def _feed_reduced(walk: Walk, h: Any, value: Any, where: str, depth: int, strict
             reduced = reducer(value) if reducer is not None else value.__reduce_ex__(4)
         except Exception:
             state = getattr(value, "__dict__", None)
-            if type(state) is not dict:
-                raise
-            h.update(b"object:")  # e.g. an object holding a lock: its attributes
+            if type(state) is not dict or not is_user_module(kind.__module__):
+                raise  # a file, a thread-local: its attributes are not what it holds
+            h.update(b"object:")  # one of the user's classes that refuses to pickle
             feed_class(walk, h, kind, where)
             walk.attributes(h, state, where, depth, strict)
             return
