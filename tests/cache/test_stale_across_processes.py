@@ -10,7 +10,9 @@ values, every scenario on its own DiskCache:
 4. version B on a fresh cache.
 
 Run 3 must give exactly what run 4 gives, and differ from run 1 (the edit
-mattered). Each run is one subprocess for all scenarios, to stay fast.
+mattered). Every run also prints the keys of inputs holding sets in many
+forms, which must be the same in all four. Each run is one subprocess for all
+scenarios, to stay fast.
 """
 
 from __future__ import annotations
@@ -237,6 +239,49 @@ def tagged(obj, x):
     return sorted(obj.tags) + [x]
 
 
+class Color(enum.Enum):
+    RED = "r"
+    GREEN = "g"
+    BLUE = "b"
+
+
+class Point:
+    def __init__(self, x):
+        self.x = x
+
+
+class Holder:
+    __slots__ = ("pairs", "tags")
+
+    def __init__(self):
+        self.tags = {{"alpha", "beta", "gamma"}}
+        self.pairs = frozenset({{("a", "b"), ("c", "d")}})
+
+
+@dataclasses.dataclass
+class Names:
+    names: set
+
+
+@node(output_name="y")
+def identity(value):
+    return value
+
+
+# Inputs holding sets in many forms: one key in every process and hash seed.
+SET_INPUTS = {{
+    "set of str": {{"alpha", "beta", "gamma", "delta"}},
+    "frozenset of tuples": frozenset({{("a", "b"), ("c", "d"), ("e", "f")}}),
+    "dict of sets": {{"k": {{"u", "v", "w"}}, "j": frozenset({{"x", "y"}})}},
+    "list of sets": [{{"a", "b"}}, {{"c", "d", "e"}}],
+    "set of enum members": {{Color.RED, Color.GREEN, Color.BLUE}},
+    "set of objects": {{Point("a"), Point("b"), Point("c")}},
+    "dataclass with a set": Names({{"m", "n", "o"}}),
+    "object with set slots": Holder(),
+    "numpy object array of sets": np.array([{{"a", "b"}}, {{"c", "d"}}], dtype=object),
+}}
+
+
 SCENARIOS = {{
     "import inside the body": (inside_import, {{"x": " Ab "}}),
     "package path": (package_path, {{"x": " Ab "}}),
@@ -292,6 +337,7 @@ import json
 import sys
 
 from hypernodes import DiskCache, Pipeline, PipelineCallback
+from hypernodes.caching import explain_key
 
 import scenarios
 
@@ -310,7 +356,8 @@ for name, (step, inputs) in scenarios.SCENARIOS.items():
     cache = DiskCache(f"{sys.argv[1]}/{len(out)}")
     result = Pipeline([step], cache=cache, callbacks=[computed]).run(inputs)["y"]
     out[name] = {"y": result, "computed": computed.count}
-print(json.dumps(out))
+keys = {k: explain_key(scenarios.identity, value=v).key for k, v in scenarios.SET_INPUTS.items()}
+print(json.dumps({"scenarios": out, "keys": keys}))
 """
 
 VERSION_A = {"op": "+", "factor": 2, "mode": "A", "last": 2, "letter": "c", "sep": ","}
@@ -334,7 +381,7 @@ def _write(project: Path, version: dict[str, Any]) -> None:
     (project / "driver.py").write_text(DRIVER)
 
 
-def _run(project: Path, cache: Path, seed: int) -> dict[str, dict[str, Any]]:
+def _run(project: Path, cache: Path, seed: int) -> dict[str, Any]:
     env = {
         **os.environ,
         "PYTHONPATH": str(project),
@@ -350,12 +397,12 @@ def _run(project: Path, cache: Path, seed: int) -> dict[str, dict[str, Any]]:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    result: dict[str, dict[str, Any]] = json.loads(done.stdout)
+    result: dict[str, Any] = json.loads(done.stdout)
     return result
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict[str, Any]]]:
+def outputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     root = tmp_path_factory.mktemp("stale")
     project = root / "project"
     _write(project, VERSION_A)
@@ -364,8 +411,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict[s
     _write(project, VERSION_B)
     warm = _run(project, root / "warm", seed=3)
     fresh = _run(project, root / "fresh", seed=4)
-    assert list(cold) == SCENARIO_NAMES  # every scenario the project defines is checked
+    assert list(cold["scenarios"]) == SCENARIO_NAMES  # every scenario defined is checked
     return {"cold": cold, "again": again, "warm": warm, "fresh": fresh}
+
+
+@pytest.fixture(scope="module")
+def runs(outputs: dict[str, dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    return {run: output["scenarios"] for run, output in outputs.items()}
 
 
 SCENARIO_NAMES = [
@@ -405,73 +457,8 @@ def test_after_an_edit_a_warm_cache_gives_what_a_fresh_cache_gives(runs, scenari
         assert runs["warm"][scenario]["y"] != runs["cold"][scenario]["y"]  # the edit mattered
 
 
-TOKENS = """
-import dataclasses
-import enum
-import json
-
-import numpy as np
-import pandas as pd
-from hypernodes.caching import explain_key
-
-
-class Color(enum.Enum):
-    RED = "r"
-    GREEN = "g"
-    BLUE = "b"
-
-
-@dataclasses.dataclass
-class Tags:
-    names: set
-
-
-class Holder:
-    __slots__ = ("tags", "pairs")
-
-    def __init__(self):
-        self.tags = {"alpha", "beta", "gamma"}
-        self.pairs = frozenset({("a", "b"), ("c", "d")})
-
-
-class Point:
-    def __init__(self, x):
-        self.x = x
-
-
-def identity(value):
-    return value
-
-
-VALUES = {
-    "set of str": {"alpha", "beta", "gamma", "delta"},
-    "frozenset of tuples": frozenset({("a", "b"), ("c", "d"), ("e", "f")}),
-    "dict of sets": {"k": {"u", "v", "w"}, "j": frozenset({"x", "y"})},
-    "list of sets": [{"a", "b"}, {"c", "d", "e"}],
-    "set of enums": {Color.RED, Color.GREEN, Color.BLUE},
-    "set of objects": {Point("a"), Point("b"), Point("c")},
-    "dataclass with a set": Tags({"m", "n", "o"}),
-    "object with sets": Holder(),
-    "numpy objects": np.array([{"a", "b"}, {"c", "d"}], dtype=object),
-    "pandas objects": pd.DataFrame({"tags": [{"a", "b"}, {"c", "d"}]}),
-}
-print(json.dumps({name: explain_key(identity, value=v).key for name, v in VALUES.items()}))
-"""
-
-
-def test_inputs_holding_sets_have_one_key_in_every_process_and_hash_seed(tmp_path):
-    script = tmp_path / "tokens.py"
-    script.write_text(TOKENS)
-    keys = []
-    for seed in (1, 2, 3):
-        done = subprocess.run(
-            [sys.executable, str(script)],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONHASHSEED": str(seed)},
-            timeout=120,
-        )
-        assert done.returncode == 0, done.stderr
-        keys.append(json.loads(done.stdout))
+def test_inputs_holding_sets_have_one_key_in_every_process_and_hash_seed(outputs):
+    keys = [output["keys"] for output in outputs.values()]
+    assert len(keys[0]) == 9
     assert None not in keys[0].values()
-    assert keys[0] == keys[1] == keys[2]
+    assert all(k == keys[0] for k in keys[1:])
