@@ -56,7 +56,7 @@ The key of one node call is a BLAKE2b digest of:
    it still count by value): a part that refuses ``__reduce_ex__`` (a lock, a
    socket, an open file); any other object of an installed package (a loaded
    model, a client, a connection); a part over 32 MiB, or a value of more
-   than about 130,000 objects (hashing it at every run would cost more than
+   than about 30,000 objects (hashing it at every run would cost more than
    the cache saves); a ``__cache_key__()`` that raises; and a list, dict, set
    or deque the code only writes to (``log.append(x)``, ``seen.add(x)``:
    methods that return nothing of it), whose content cannot change the result.

@@ -49,7 +49,7 @@ _MARSHAL_SCALARS = frozenset(_SCALAR_TAGS)  # marshal (version 2) writes these a
 _SORTABLE = frozenset({int, str, bytes})  # one of these alone sorts alike everywhere
 _MAX_DEPTH = 100
 _BUDGET = 32 * 2**20  # what a reached value may cost, per run, before it counts by type only
-_OBJECT_COST = 256  # what one object walked counts against that budget, in bytes
+_OBJECT_COST = 1024  # one object walked costs ~1,000 times what a byte hashed costs
 
 
 class UnhashableInput(Exception):
