@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import threading
 import types
 from collections import OrderedDict
@@ -610,3 +611,29 @@ def test_pandas_objects_holding_unhashable_cells_are_keyed_by_content():
 def test_objects_of_the_standard_library_that_refuse_pickling_are_unhashable():
     with open(__file__) as handle, pytest.raises(UnhashableInput):
         value_token(handle)  # not keyed by its few attributes: two files would collide
+
+
+def test_modules_imported_inside_the_body_count_including_relative_imports(tmp_path, monkeypatch):
+    import importlib
+
+    package = tmp_path / "nodepkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "cleaning.py").write_text("def clean(x):\n    return x.strip()\n")
+    (package / "steps.py").write_text(
+        "def absolute(x):\n    from nodepkg.cleaning import clean\n    return clean(x)\n"
+        "def relative(x):\n    from .cleaning import clean\n    return clean(x)\n"
+        "def dotted(x):\n    import nodepkg.cleaning\n    return nodepkg.cleaning.clean(x)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        steps = importlib.import_module("nodepkg.steps")
+        names = ("absolute", "relative", "dotted")
+        before = {name: function_fingerprint(getattr(steps, name)) for name in names}
+        cleaning = sys.modules["nodepkg.cleaning"]  # imported to compute the keys above
+        exec("def clean(x):\n    return x.lower()\n", cleaning.__dict__)
+        for name, fingerprint in before.items():
+            assert function_fingerprint(getattr(steps, name)) != fingerprint, name
+    finally:
+        for module in ("nodepkg.steps", "nodepkg.cleaning", "nodepkg"):
+            sys.modules.pop(module, None)

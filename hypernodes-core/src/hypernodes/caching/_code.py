@@ -137,7 +137,7 @@ def _scan_instructions(code: types.CodeType, scan: _Scan) -> None:
                 scan.globals[loaded] = None
         elif opname in _NAME_OTHER_USES:
             scan.read.add(str(instruction.argval))
-        if opname == "LOAD_CONST":
+        if opname == "LOAD_CONST" or opname == "LOAD_SMALL_INT":  # the latter from 3.14
             recent = [*recent[-1:], instruction.argval]
             continue
         if opname == "IMPORT_NAME":
