@@ -94,7 +94,7 @@ import hashlib
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ._walk import KeyPart, UnhashableInput, Walk
+from ._walk import KeyPart, UnhashableInput, Walk, scalar_token
 
 __all__ = ["KeyPart", "UnhashableInput", "Walk", "call_key", "function_fingerprint", "value_token"]
 
@@ -105,7 +105,7 @@ def value_token(value: Any, classes: dict[type, bytes] | None = None) -> str:
     ``classes`` memoises class digests across the calls of one run. Raises
     :class:`UnhashableInput` when the value cannot be keyed.
     """
-    return Walk(classes).token(value)
+    return scalar_token(value) or Walk(classes).token(value)
 
 
 def function_fingerprint(func: Callable[..., Any]) -> str:

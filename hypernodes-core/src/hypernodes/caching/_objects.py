@@ -30,12 +30,12 @@ import hashlib
 import pickle
 import sys
 import types
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .._model.node import Node
 from ._code import is_user_module, qualified_name
-from ._reach import feed_class
+from ._reach import class_digest, feed_class
 
 if TYPE_CHECKING:
     from ._walk import Walk
@@ -43,7 +43,10 @@ if TYPE_CHECKING:
 __all__ = ["feed_object", "is_wrapper"]
 
 _LRU_WRAPPER = type(functools.lru_cache(maxsize=None)(len))
-_CODE_KINDS = (
+# Replaced by their key inside a pickle: sets (hash order) and code (pickled by name).
+_REPLACED_KINDS = (
+    set,
+    frozenset,
     types.FunctionType,
     types.MethodType,
     types.BuiltinFunctionType,
@@ -56,55 +59,96 @@ _CODE_KINDS = (
     type,
 )
 _PICKLED_AS_IS = frozenset({type(None), bool, int, float, str, bytes, list, dict, tuple})
+_BUILTIN_BASES = (int, float, str, bytes, tuple, list, dict, set, frozenset)
 
 
 def feed_object(walk: Walk, h: Any, value: Any, where: str, depth: int, strict: bool) -> None:
     """Feed an object by the rules in this module's docstring."""
     kind = type(value)
-    if isinstance(value, Node):
-        h.update(b"node:")
-        walk.value(h, value.func, where, depth + 1, strict)
-        return
-    if _feed_hypernodes(walk, h, value, where, depth, strict):
-        return
-    custom = getattr(kind, "__cache_key__", None)
-    if custom is not None and callable(custom):
-        h.update(b"key:" + qualified_name(kind).encode() + b":")
-        walk.value(h, custom(value), f"{where}.__cache_key__()", depth + 1, strict)
-        return
+    route = _routes.get(kind)
+    if route is None:
+        route = _route(kind)
+        if len(_routes) > 10_000:  # classes made on the fly: forget them now and then
+            _routes.clear()
+        _routes[kind] = route
+    route(walk, h, value, where, depth, strict)
+
+
+_Route = Callable[["Walk", Any, Any, str, int, bool], None]
+_routes: dict[type, _Route] = {}  # what decides is the type: decided once per type
+
+
+def _route(kind: type) -> _Route:
     module = kind.__module__
+    if issubclass(kind, Node):
+        return _feed_node
+    if module.startswith("hypernodes."):
+        return _feed_hypernodes
+    if callable(getattr(kind, "__cache_key__", None)):
+        return _feed_custom
     if module == "numpy" and hasattr(kind, "dtype"):
-        _feed_numpy(walk, h, value, where, depth, strict)
-        return
+        return _feed_numpy
     if module.partition(".")[0] == "pandas":
-        _feed_pandas(walk, h, value, where, depth, strict)
-        return
-    if isinstance(value, enum.Enum):
-        h.update(b"enum:")
-        feed_class(walk, h, kind, where)
-        walk.value(h, value._name_, where, depth + 1, strict)
-        walk.value(h, value._value_, f"{where}.value", depth + 1, strict)
-        return
-    if dataclasses.is_dataclass(value):
-        h.update(b"dataclass:")
-        feed_class(walk, h, kind, where)
-        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
-        walk.attributes(h, fields, where, depth, strict)
-        return
+        return _feed_pandas
+    if issubclass(kind, enum.Enum):
+        return _feed_enum
+    if dataclasses.is_dataclass(kind):
+        return _feed_dataclass
     if hasattr(kind, "model_fields") and hasattr(kind, "model_dump"):  # pydantic v2
-        h.update(b"pydantic:")
-        feed_class(walk, h, kind, where)
-        walk.value(h, value.model_dump(), where, depth + 1, strict)
+        return _feed_pydantic
+    if issubclass(kind, _BUILTIN_BASES):  # NamedTuple, OrderedDict, Counter, str subclasses
+        return _feed_subclass
+    return _feed_other
+
+
+def _feed_node(walk: Walk, h: Any, value: Any, where: str, depth: int, strict: bool) -> None:
+    h.update(b"node:")
+    walk.value(h, value.func, where, depth + 1, strict)
+
+
+def _feed_custom(walk: Walk, h: Any, value: Any, where: str, depth: int, strict: bool) -> None:
+    kind = type(value)
+    custom = getattr(kind, "__cache_key__", None)
+    if not callable(custom):  # removed from the class since: by value
+        _feed_other(walk, h, value, where, depth, strict)
         return
-    base = _builtin_base(value)
-    if base is not None:  # NamedTuple, OrderedDict, Counter, str subclasses...
-        h.update(b"sub:")
-        feed_class(walk, h, kind, where)
-        walk.value(h, _plain(value, base), where, depth + 1, strict)
-        state = getattr(value, "__dict__", None)
-        if state:
-            walk.attributes(h, state, where, depth, strict)
-        return
+    h.update(b"key:" + qualified_name(kind).encode() + b":")
+    walk.value(h, custom(value), f"{where}.__cache_key__()", depth + 1, strict)
+
+
+def _feed_enum(walk: Walk, h: Any, value: Any, where: str, depth: int, strict: bool) -> None:
+    h.update(b"enum:")
+    feed_class(walk, h, type(value), where)
+    walk.value(h, value._name_, where, depth + 1, strict)
+    walk.value(h, value._value_, f"{where}.value", depth + 1, strict)
+
+
+def _feed_dataclass(walk: Walk, h: Any, value: Any, where: str, depth: int, strict: bool) -> None:
+    h.update(b"dataclass:")
+    feed_class(walk, h, type(value), where)
+    fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    walk.attributes(h, fields, where, depth, strict)
+
+
+def _feed_pydantic(walk: Walk, h: Any, value: Any, where: str, depth: int, strict: bool) -> None:
+    h.update(b"pydantic:")
+    feed_class(walk, h, type(value), where)
+    walk.value(h, value.model_dump(), where, depth + 1, strict)
+
+
+def _feed_subclass(walk: Walk, h: Any, value: Any, where: str, depth: int, strict: bool) -> None:
+    h.update(b"sub:")
+    feed_class(walk, h, type(value), where)
+    base = next(b for b in _BUILTIN_BASES if isinstance(value, b))
+    walk.value(h, _plain(value, base), where, depth + 1, strict)
+    state = getattr(value, "__dict__", None)
+    if state:
+        walk.attributes(h, state, where, depth, strict)
+
+
+def _feed_other(walk: Walk, h: Any, value: Any, where: str, depth: int, strict: bool) -> None:
+    """Wrappers by what they wrap; inputs pickled; reached values walked or by type."""
+    kind = type(value)
     if is_wrapper(value):
         h.update(b"wrapped:" + qualified_name(kind).encode())
         walk.value(h, vars(value)["__wrapped__"], where, depth + 1, strict)
@@ -112,6 +156,7 @@ def feed_object(walk: Walk, h: Any, value: Any, where: str, depth: int, strict: 
     if strict:
         _feed_pickled(walk, h, value, where, depth)
         return
+    module = kind.__module__
     top = module.partition(".")[0]
     if is_user_module(module) or top in sys.stdlib_module_names or top == "builtins":
         _feed_reduced(walk, h, value, where, depth, strict)
@@ -201,8 +246,11 @@ class _KeyPickler(pickle.Pickler):
         kind = type(obj)
         if kind in _PICKLED_AS_IS or kind.__module__ == "numpy":
             return None
+        if isinstance(obj, type):  # every object's class: the quick way to its key
+            digest = class_digest(self._walk, obj, "")
+            return f"class:{qualified_name(obj)}:{digest.hex() if digest else ''}"
         if (
-            isinstance(obj, set | frozenset | _CODE_KINDS)
+            isinstance(obj, _REPLACED_KINDS)
             or callable(getattr(kind, "__cache_key__", None))
             or is_wrapper(obj)
         ):
@@ -260,13 +308,11 @@ def _hashable_column(column: Any) -> bool:
     return pd.api.types.infer_dtype(column, skipna=False) in ("string", "empty", "bytes")
 
 
-def _feed_hypernodes(walk: Walk, h: Any, value: Any, where: str, depth: int, strict: bool) -> bool:
+def _feed_hypernodes(walk: Walk, h: Any, value: Any, where: str, depth: int, strict: bool) -> None:
     """A pipeline (by its nodes and bound inputs) or a pipeline node (pipeline and mappings).
 
     Duck-typed on hypernodes' own classes, so keys need no import of them.
     """
-    if not type(value).__module__.startswith("hypernodes."):
-        return False
     nodes = getattr(value, "nodes", None)
     if isinstance(nodes, tuple):
         h.update(b"pipeline:")
@@ -274,7 +320,7 @@ def _feed_hypernodes(walk: Walk, h: Any, value: Any, where: str, depth: int, str
         bound = getattr(value, "bound_inputs", None)
         if isinstance(bound, Mapping):
             walk.value(h, dict(bound), f"{where}.bound_inputs", depth + 1, strict)
-        return True
+        return
     inner = getattr(value, "pipeline", None)
     if inner is not None and hasattr(value, "input_mapping"):
         h.update(b"pipeline-node:")
@@ -286,28 +332,22 @@ def _feed_hypernodes(walk: Walk, h: Any, value: Any, where: str, depth: int, str
             value.map_mode,
         ]
         walk.value(h, settings, where, depth + 1, strict)
-        return True
-    return False
+        return
+    _feed_other(walk, h, value, where, depth, strict)  # a cache, an executor...
 
 
 def is_wrapper(value: Any) -> bool:
     """A library callable wrapping a function (``functools.lru_cache``, ``functools.cache``)."""
     if type(value) is _LRU_WRAPPER:
         return True
+    if not callable(value):
+        return False
     state = getattr(value, "__dict__", None)
     return (
-        callable(value)
-        and type(state) is dict
+        type(state) is dict
         and "__wrapped__" in state
         and not is_user_module(type(value).__module__)
     )
-
-
-def _builtin_base(value: Any) -> type | None:
-    for base in (int, float, str, bytes, tuple, list, dict, set, frozenset):
-        if isinstance(value, base):
-            return base
-    return None
 
 
 def _plain(value: Any, base: type) -> Any:

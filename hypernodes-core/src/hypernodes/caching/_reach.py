@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "child",
+    "class_digest",
     "feed_class",
     "feed_descriptor",
     "feed_function",
@@ -197,26 +198,33 @@ def _load(name: str) -> types.ModuleType | None:
 def feed_class(walk: Walk, h: Any, cls: type, where: str) -> None:
     """A class: by name; a user class also by its attributes and bases, memoised per run."""
     h.update(b"class:" + qualified_name(cls).encode())
+    digest = class_digest(walk, cls, where)
+    if digest is not None:
+        h.update(digest)
+
+
+def class_digest(walk: Walk, cls: type, where: str) -> bytes | None:
+    """The digest of a user class's body and bases (``None`` for a library class)."""
     if not is_user_module(cls.__module__):
-        return
+        return None
     digest = walk.classes.get(cls)
-    if digest is None:
-        if cls in walk.classes_open:  # its own methods use it
-            h.update(b"open")
-            return
-        walk.classes_open.add(cls)
-        seen = walk.seen
-        walk.seen = set()  # self-contained: the digest is reused by other nodes' keys
-        try:
-            sub = hashlib.blake2b(digest_size=16)
-            _class_body(walk, sub, cls, child(where, f"class {cls.__qualname__}"))
-            digest = sub.digest()
-        finally:
-            walk.classes_open.discard(cls)
-            walk.seen = seen
-        if not walk.classes_open:  # a digest taken mid-way would miss the open classes
-            walk.classes[cls] = digest
-    h.update(digest)
+    if digest is not None:
+        return digest
+    if cls in walk.classes_open:  # its own methods use it
+        return b"open"
+    walk.classes_open.add(cls)
+    seen = walk.seen
+    walk.seen = set()  # self-contained: the digest is reused by other nodes' keys
+    try:
+        sub = hashlib.blake2b(digest_size=16)
+        _class_body(walk, sub, cls, child(where, f"class {cls.__qualname__}"))
+        digest = sub.digest()
+    finally:
+        walk.classes_open.discard(cls)
+        walk.seen = seen
+    if not walk.classes_open:  # a digest taken mid-way would miss the open classes
+        walk.classes[cls] = digest
+    return digest
 
 
 def _class_body(walk: Walk, h: Any, cls: type, where: str) -> None:

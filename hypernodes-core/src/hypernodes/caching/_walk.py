@@ -35,7 +35,7 @@ from ._reach import (
     is_user_function,
 )
 
-__all__ = ["KeyPart", "UnhashableInput", "Walk", "how_counted"]
+__all__ = ["KeyPart", "UnhashableInput", "Walk", "how_counted", "scalar_token"]
 
 _SCALAR_TAGS: dict[type, bytes] = {
     type(None): b"n",
@@ -116,18 +116,7 @@ class Walk:
 
     def token(self, value: Any) -> str:
         """The key of an input value; raises :class:`UnhashableInput`."""
-        kind = type(value)
-        if kind is int:
-            return "i" + repr(value) if -(2**64) < value < 2**64 else "I" + self._digest(value)
-        if kind is str:  # repr() escapes control characters: a token never holds a NUL
-            return "s" + repr(value) if len(value) <= 40 else "S" + self._digest(value)
-        if kind is float:
-            return "f" + repr(value)
-        if kind is bool:
-            return "b1" if value else "b0"
-        if value is None:
-            return "n"
-        return "h" + self._digest(value)
+        return scalar_token(value) or "h" + self._digest(value)
 
     def _digest(self, value: Any) -> str:
         h = hashlib.blake2b(digest_size=16)
@@ -360,6 +349,22 @@ class _Visit:
     def __exit__(self, *exc: object) -> None:
         if self.key != -1:
             del self.active[self.key]
+
+
+def scalar_token(value: Any) -> str | None:
+    """The key of a small plain scalar, without a walk (``None``: not one)."""
+    kind = type(value)
+    if kind is int:
+        return "i" + repr(value) if -(2**64) < value < 2**64 else None
+    if kind is str:  # repr() escapes control characters: a token never holds a NUL
+        return "s" + repr(value) if len(value) <= 40 else None
+    if kind is float:
+        return "f" + repr(value)
+    if kind is bool:
+        return "b1" if value else "b0"
+    if value is None:
+        return "n"
+    return None
 
 
 def _feed_scalar(h: Any, value: Any, kind: type) -> None:
