@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import CacheWarning
 from ._keys import UnhashableInput, Walk, value_token
+from ._walk import scalar_token
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -37,7 +38,7 @@ __all__ = ["CacheRun"]
 
 logger = logging.getLogger("hypernodes.cache")
 
-_SCALARS = frozenset({int, str, float, bool, type(None)})
+_SCALARS = frozenset({int, str, float, bool, type(None)})  # never shared by identity
 
 
 class CacheRun:
@@ -126,12 +127,15 @@ class CacheRun:
 
     def _token(self, value: Any) -> str:
         """The value's token: hashed now, unless it is an input shared by the map's items."""
-        if type(value) in _SCALARS or not self._shared:
+        token = scalar_token(value)  # the common case, without a walk
+        if token is not None:
+            return token
+        if not self._shared:
             return value_token(value, self._classes)
         entry = self._shared.get(id(value))
         if entry is None or entry[0] is not value:
             return value_token(value, self._classes)
-        token: str | None = entry[1]
+        token = entry[1]
         if token is None:
             token = entry[1] = value_token(value, self._classes)
         return token
