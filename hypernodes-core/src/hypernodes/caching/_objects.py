@@ -149,6 +149,9 @@ def _feed_subclass(walk: Walk, h: Any, value: Any, where: str, depth: int, stric
 def _feed_other(walk: Walk, h: Any, value: Any, where: str, depth: int, strict: bool) -> None:
     """Wrappers by what they wrap; inputs pickled; reached values walked or by type."""
     kind = type(value)
+    if callable(getattr(kind, "__cache_key__", None)):  # given to the class since its route
+        _feed_custom(walk, h, value, where, depth, strict)
+        return
     if is_wrapper(value):
         h.update(b"wrapped:" + qualified_name(kind).encode())
         walk.value(h, vars(value)["__wrapped__"], where, depth + 1, strict)
