@@ -4,8 +4,10 @@
   :class:`MemoryCache` beside it.
 - :class:`DiskCache` (``_disk``): on the ``diskcache`` library, shared by
   processes and runs.
-- ``_keys`` (with ``_code``): the cache key of a node call (its exact coverage
-  is documented there); :func:`explain_key` (``_explain``) shows it part by part.
+- ``_keys``: what the cache key of a node call covers, exactly, built by a walk
+  over values (``_walk``), objects (``_objects``) and code (``_reach``, with a
+  digest per code object in ``_code``); :func:`explain_key` (``_explain``)
+  shows a key part by part.
 - ``_run``: lookups and stores during one run, where every cache fault becomes
   a warning and never a lost result.
 """
