@@ -5,6 +5,10 @@
 - diskcache_warm_per_item_node: the same map again with a NEW DiskCache on the
   same directory, as in a new session (every call hits).
 - memorycache_warm_per_item_node: the same map on a warm MemoryCache.
+- key_3m_int_list_s: keying a 3,000,000-int list input (beside pickling it).
+- map_40x50mb_peak_mb: the traced memory peak of a DiskCache map over forty
+  items whose uncached producer makes a 50 MB array each (a cache that keeps
+  intermediates alive peaks at the sum of them).
 
 Targets on the project's machines: cold <= 150 us, warm <= 15 us,
 MemoryCache warm <= 3 us (the original HyperNodes: 12,000 cold, 35 warm).
@@ -15,12 +19,15 @@ Usage: python bench/cache.py [--items N]
 from __future__ import annotations
 
 import argparse
+import pickle
 import platform
 import shutil
 import tempfile
 import time
+import tracemalloc
 
-from hypernodes import DiskCache, MemoryCache, Pipeline
+from hypernodes import DiskCache, MemoryCache, Pipeline, node
+from hypernodes.caching import explain_key
 from workloads import three_nodes
 
 
@@ -55,6 +62,47 @@ def main() -> None:
     print(
         f"memorycache_warm_per_item_node: {min(per_item_node(pipeline, xs) for _ in range(3)):.3f} us"
     )
+    keying()
+    large_intermediates()
+
+
+@node(output_name="n")
+def count(values):
+    return len(values)
+
+
+def keying() -> None:
+    values = list(range(3_000_000))
+    t0 = time.perf_counter()
+    explain_key(count, values=values)
+    keyed = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    pickle.dumps(values)
+    pickled = time.perf_counter() - t0
+    print(f"key_3m_int_list_s: {keyed:.3f} s (pickle.dumps: {pickled:.3f} s)")
+
+
+def large_intermediates() -> None:
+    import numpy as np
+
+    @node(output_name="big", cache=False)
+    def load(i):
+        return np.full(50 * 2**20 // 8, float(i))
+
+    @node(output_name="mean")
+    def mean(big):
+        return float(big[0])
+
+    root = tempfile.mkdtemp(prefix="hn-bench-cache-")
+    try:
+        pipeline = Pipeline([load, mean], cache=DiskCache(root))
+        tracemalloc.start()
+        pipeline.map({"i": list(range(40))}, output_name="mean")
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    print(f"map_40x50mb_peak_mb: {peak / 2**20:.0f} MB")
 
 
 if __name__ == "__main__":

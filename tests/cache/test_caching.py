@@ -297,26 +297,50 @@ def test_the_default_disk_path_is_under_the_user_cache_dir(monkeypatch, tmp_path
     assert DiskCache().path == tmp_path / "hypernodes"
 
 
-def test_a_large_input_shared_by_every_item_is_hashed_once_per_map(monkeypatch):
-    from hypernodes.caching import _run as _caching
+class _CountedKey:
+    """An input that counts how often its cache key is computed."""
 
-    hashed = []
-    real = _caching.value_token
-    monkeypatch.setattr(_caching, "value_token", lambda v: hashed.append(type(v)) or real(v))
+    def __init__(self, counter: list[int]) -> None:
+        self.counter = counter
+
+    def __cache_key__(self) -> str:
+        self.counter.append(1)
+        return "table-v1"
+
+
+def test_an_input_shared_by_every_item_is_keyed_once_per_map():
+    keyed: list[int] = []
 
     @node(output_name="y")
     def lookup(table, x):
-        return table[x % 3]
+        return x
 
-    table = list(range(1000))
-    Pipeline([lookup], cache=MemoryCache()).map(
-        {"table": table, "x": list(range(50))}, map_over="x"
-    )
-    assert hashed.count(list) == 1
+    pipeline = Pipeline([lookup], cache=MemoryCache())
+    table = _CountedKey(keyed)
+    pipeline.map({"table": table, "x": list(range(50))}, map_over="x")
+    assert len(keyed) == 1
+    pipeline.map({"table": table, "x": list(range(50, 60))}, map_over="x")
+    assert len(keyed) == 2  # the next map keys it again: it may have changed in between
 
 
-def test_values_hashed_during_a_long_map_are_not_all_kept_alive():
-    import gc
+def test_a_reused_mutated_buffer_from_an_uncached_producer_is_keyed_afresh(cache):
+    buffer = [0.0]
+
+    @node(output_name="filled", cache=False)
+    def fill(x):
+        buffer[0] = 3.0 * x  # the same list object every item, new contents
+        return buffer
+
+    @node(output_name="total")
+    def total(filled):
+        return sum(filled)
+
+    pipeline = Pipeline([fill, total], cache=cache)
+    assert pipeline.map({"x": [1, 2, 3]})["total"] == [3.0, 6.0, 9.0]
+    assert pipeline.map({"x": [1, 2, 3]})["total"] == [3.0, 6.0, 9.0]
+
+
+def test_intermediates_of_earlier_items_are_not_kept_alive_by_the_cache():
     import weakref
 
     class Blob:
@@ -327,7 +351,7 @@ def test_values_hashed_during_a_long_map_are_not_all_kept_alive():
             return self.n
 
     refs = []
-    alive_at_the_end = []
+    alive = []
 
     @node(output_name="blob", cache=False)
     def make(x):
@@ -337,11 +361,106 @@ def test_values_hashed_during_a_long_map_are_not_all_kept_alive():
 
     @node(output_name="n")
     def size(blob):
-        if blob.n == 299:  # the last item: how many earlier intermediates are still held?
-            gc.collect()
-            alive_at_the_end.append(sum(1 for r in refs if r() is not None))
+        alive.append(sum(1 for r in refs if r() is not None))
         return blob.n
 
-    pipeline = Pipeline([make, size], cache=MemoryCache())
-    pipeline.map({"x": list(range(300))}, output_name="n")
-    assert alive_at_the_end[0] <= 65
+    Pipeline([make, size], cache=MemoryCache()).map({"x": list(range(50))}, output_name="n")
+    assert max(alive) == 1  # this item's blob: earlier ones were freed as soon as unused
+
+
+def test_a_map_over_large_intermediates_peaks_at_what_one_item_needs(tmp_path):
+    np = pytest.importorskip("numpy")
+    import tracemalloc
+
+    size = 4 * 2**20
+
+    @node(output_name="big", cache=False)
+    def load(i):
+        return np.full(size // 8, float(i))
+
+    @node(output_name="mean")
+    def mean(big):
+        return float(big[0])
+
+    pipeline = Pipeline([load, mean], cache=DiskCache(tmp_path / "c"))
+    tracemalloc.start()
+    try:
+        out = pipeline.map({"i": list(range(20))}, output_name="mean")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert out["mean"] == [float(i) for i in range(20)]
+    assert peak < 5 * size  # twenty items held by a value memo would be 20 * size
+
+
+def test_a_class_attribute_changed_in_the_same_process_invalidates(cache):
+    class Cfg:
+        FACTOR = 2
+
+    @node(output_name="y")
+    def scale(x):
+        return x * Cfg.FACTOR
+
+    pipeline = Pipeline([scale], cache=cache)
+    assert pipeline.run({"x": 5}) == {"y": 10}
+    Cfg.FACTOR = 3
+    assert pipeline.run({"x": 5}) == {"y": 15}
+
+
+def test_lambda_inputs_never_collide(cache):
+    @node(output_name="y")
+    def apply(fn, v):
+        return fn(v)
+
+    pipeline = Pipeline([apply], cache=cache)
+    assert pipeline.run({"fn": lambda v: v + 1, "v": 2}) == {"y": 3}
+    assert pipeline.run({"fn": lambda v: v * 100, "v": 2}) == {"y": 200}
+
+
+def test_an_input_whose_cache_key_raises_is_one_warning_and_uncached_calls(cache):
+    import warnings
+
+    from hypernodes.errors import CacheWarning
+
+    class Broken:
+        def __cache_key__(self):
+            raise ValueError("no key today")
+
+    ran = []
+
+    @node(output_name="y")
+    def use(obj, x):
+        ran.append(x)
+        return x
+
+    pipeline = Pipeline([use], cache=cache)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert pipeline.map({"obj": Broken(), "x": [1, 2, 3]}, map_over="x") == {"y": [1, 2, 3]}
+        assert pipeline.map({"obj": Broken(), "x": [1, 2, 3]}, map_over="x") == {"y": [1, 2, 3]}
+    messages = [str(w.message) for w in caught if issubclass(w.category, CacheWarning)]
+    assert len(messages) == 2  # one per map, not one per item
+    assert "no key today" in messages[0]
+    assert ran == [1, 2, 3, 1, 2, 3]
+
+
+def test_an_input_whose_getattr_raises_never_fails_the_run(cache):
+    class Proxy:
+        def __init__(self, value):
+            self.value = value
+
+        def __getattr__(self, name):
+            raise RuntimeError(f"remote attribute {name} unavailable")
+
+    ran = []
+
+    @node(output_name="y")
+    def use(obj, x):
+        ran.append(x)
+        return obj.value + x
+
+    pipeline = Pipeline([use], cache=cache)
+    assert pipeline.run({"obj": Proxy(1), "x": 1}) == {"y": 2}
+    assert pipeline.run({"obj": Proxy(1), "x": 1}) == {"y": 2}
+    assert pipeline.run({"obj": Proxy(5), "x": 1}) == {"y": 6}
+    assert ran == [1, 1]  # keyed by its state, like any object

@@ -1,36 +1,59 @@
 """Caching during a run: keys, lookups and stores that never cost a user their results.
 
 One :class:`CacheRun` exists per ``run`` or ``map`` (shared by the map's
-items): it reads each node's fingerprint (code plus current globals) once,
-hashes inputs shared by every item once, and turns every cache problem into
-at most one warning per node and kind of problem, never into a failed run.
+items and by nested runs on the same cache): it reads each node's fingerprint
+(code plus current globals) once, and turns every cache problem — a value
+that cannot be keyed, a key that raises, an entry that cannot be read or
+written — into at most one warning per node and kind of problem, never into
+a failed run. Parts of a fingerprint keyed by type only are logged at DEBUG
+on the ``hypernodes.cache`` logger.
+
+Values are hashed for every call, except the inputs a map shares with all its
+items (:meth:`CacheRun.sharing`): those are the same object, unchanged, for
+the whole map, so each is hashed at most once per map. Nothing else is
+remembered by identity, so a producer that returns a reused, mutated buffer
+is hashed afresh each time, and no per-item value is kept alive.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import threading
 import warnings
-from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CacheWarning
-from ._keys import UnhashableInput, function_fingerprint, value_token
+from ._keys import UnhashableInput, Walk, value_token
+from ._walk import scalar_token
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
     from .._model.plan import Step
     from ._base import Cache
 
 __all__ = ["CacheRun"]
 
-_SCALARS = (int, str, float, bool, type(None))
-_MEMO_SIZE = 64
+logger = logging.getLogger("hypernodes.cache")
+
+_SCALARS = frozenset({int, str, float, bool, type(None)})  # never shared by identity
 
 
 class CacheRun:
     """The caching state of one run or map."""
 
-    __slots__ = ("_bases", "_fingerprints", "_lock", "_memo", "_used", "_warned", "cache")
+    __slots__ = (
+        "_bases",
+        "_classes",
+        "_fingerprints",
+        "_lock",
+        "_shared",
+        "_used",
+        "_warned",
+        "cache",
+    )
 
     def __init__(self, cache: Cache, used: list[Cache] | None = None) -> None:
         self.cache = cache
@@ -38,7 +61,10 @@ class CacheRun:
         self._used.append(cache)
         self._fingerprints: dict[Step, str | None] = {}
         self._bases: dict[Step, Any] = {}
-        self._memo: OrderedDict[int, tuple[Any, str]] = OrderedDict()
+        self._classes: dict[type, bytes] = {}  # class digests, read once per run
+        # id -> [value, token or None, maps sharing it]; the entry holds the value, so
+        # its id cannot be reused while the entry exists
+        self._shared: dict[int, list[Any]] = {}
         self._warned: set[tuple[str, str]] = set()
         self._lock = threading.Lock()
 
@@ -57,31 +83,61 @@ class CacheRun:
             pass
         found: str | None = None
         if getattr(step.node, "cache", False):
+            walk = Walk(self._classes)
             try:
-                found = function_fingerprint(step.node.func)  # type: ignore[union-attr]
-            except Exception as exc:  # an exotic global; never fail the run for it
+                found = walk.fingerprint(step.node.func)  # type: ignore[union-attr]
+            except Exception as exc:  # never fail the run for a key
                 self._warn(
-                    step, "code", f"is not cached: its code cannot be fingerprinted ({exc})."
+                    step, "code", f"is not cached: its code cannot be fingerprinted ({exc!r})."
+                )
+            if walk.notes and logger.isEnabledFor(logging.DEBUG):
+                logger.debug(
+                    "node %r: parts of its key count by type only (give them a "
+                    "__cache_key__() to count them by value): %s",
+                    step.name,
+                    "; ".join(str(note) for note in walk.notes),
                 )
         self._fingerprints[step] = found
         return found
 
+    @contextlib.contextmanager
+    def sharing(self, values: Mapping[str, Any]) -> Iterator[None]:
+        """While a map runs: ``values`` (its inputs shared by every item) are hashed once.
+
+        They are the same objects, unchanged, for every item of the map; the
+        entries end with the map, so nothing outlives it.
+        """
+        held = [v for v in values.values() if type(v) not in _SCALARS]
+        with self._lock:
+            for value in held:
+                entry = self._shared.get(id(value))
+                if entry is None:
+                    self._shared[id(value)] = [value, None, 1]
+                else:
+                    entry[2] += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                for value in held:
+                    entry = self._shared[id(value)]
+                    entry[2] -= 1
+                    if not entry[2]:
+                        del self._shared[id(value)]
+
     def _token(self, value: Any) -> str:
-        """The value's token; large values met again (inputs shared by every item) once."""
-        if isinstance(value, _SCALARS):
-            return value_token(value)
-        with self._lock:
-            memo = self._memo.get(id(value))
-            if memo is not None and memo[0] is value:
-                self._memo.move_to_end(id(value))
-                return memo[1]
-        token = value_token(value)
-        with self._lock:
-            # The entry keeps the value alive, so its id cannot be reused while remembered;
-            # the bound keeps per-item values from piling up over a long map.
-            self._memo[id(value)] = (value, token)
-            if len(self._memo) > _MEMO_SIZE:
-                self._memo.popitem(last=False)
+        """The value's token: hashed now, unless it is an input shared by the map's items."""
+        token = scalar_token(value)  # the common case, without a walk
+        if token is not None:
+            return token
+        if not self._shared:
+            return value_token(value, self._classes)
+        entry = self._shared.get(id(value))
+        if entry is None or entry[0] is not value:
+            return value_token(value, self._classes)
+        token = entry[1]
+        if token is None:
+            token = entry[1] = value_token(value, self._classes)
         return token
 
     def key(self, step: Step, values: dict[str, Any], hashes: dict[str, str]) -> str | None:
@@ -106,12 +162,13 @@ class CacheRun:
                         step,
                         f"input:{exc.value_type}",
                         f"is not cached for inputs of type {exc.value_type} ({exc.reason}). "
-                        "Give the type a __cache_key__() method, or use @node(cache=False).",
+                        "Give the type a working __cache_key__() method, or use "
+                        "@node(cache=False).",
                     )
                     return None
             tokens.append(token)
         h = base.copy()
-        # Tokens never hold a NUL (strings are repr()-escaped), so joining on it is unambiguous.
+        # As call_key(): tokens never hold a NUL (strings are repr()-escaped).
         h.update("\0".join(tokens).encode("utf-8", "surrogatepass"))
         return h.hexdigest()
 

@@ -37,6 +37,7 @@ import threading
 import traceback
 import types
 from collections import OrderedDict
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 import cloudpickle
@@ -137,7 +138,7 @@ def pack(obj: Any, *, by_value: bool = False) -> bytes:
 
 
 def _travels_by_value(name: str) -> bool:
-    from ..caching._keys import is_user_module
+    from ..caching._code import is_user_module
 
     module = sys.modules.get(name)
     return (
@@ -521,16 +522,18 @@ def _run_rows(
     outputs = plan.outputs
     results = []
     label = ctx.path[-1]
-    for offset, row in enumerate(rows):
-        if os.path.exists(stop_path):  # the caller stopped the map: start nothing more
-            break
-        index = start + offset
-        values = shared.copy()
-        values.update(zip(names, row, strict=True))
-        try:
-            run_item(executor.run_plan, plan, values, ctx.item(index, in_worker=True))
-        except Exception as exc:
-            note(exc, f"in map item {index} of pipeline {label!r}")
-            raise
-        results.append(tuple([values[name] for name in outputs]))
+    caching = ctx.caching  # the inputs shared by every item are hashed once per chunk
+    with nullcontext() if caching is None else caching.sharing(shared):
+        for offset, row in enumerate(rows):
+            if os.path.exists(stop_path):  # the caller stopped the map: start nothing more
+                break
+            index = start + offset
+            values = shared.copy()
+            values.update(zip(names, row, strict=True))
+            try:
+                run_item(executor.run_plan, plan, values, ctx.item(index, in_worker=True))
+            except Exception as exc:
+                note(exc, f"in map item {index} of pipeline {label!r}")
+                raise
+            results.append(tuple([values[name] for name in outputs]))
     return results

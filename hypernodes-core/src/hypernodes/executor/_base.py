@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import BrokenExecutor, Executor
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._model.failures import locate_snapshot
@@ -144,14 +145,17 @@ class TaskExecutor(ExecutorStrategy):
             ctx.begin_map(pipeline.name, len(items))
         pool = None if ctx.in_worker else self.map_executor
         try:
-            if pool is None or len(items) < 2 or occupies(pool):
-                result = self.map_here(plan, items, ctx)
-            else:
-                rows = self._map_in(pool, pipeline, plan, output_name, items, ctx)
-                columns = zip(*rows, strict=True)
-                result = {
-                    name: list(column) for name, column in zip(plan.outputs, columns, strict=True)
-                }
+            caching = ctx.caching  # the inputs shared by every item are hashed once per map
+            with nullcontext() if caching is None else caching.sharing(items.shared):
+                if pool is None or len(items) < 2 or occupies(pool):
+                    result = self.map_here(plan, items, ctx)
+                else:
+                    rows = self._map_in(pool, pipeline, plan, output_name, items, ctx)
+                    columns = zip(*rows, strict=True)
+                    result = {
+                        name: list(column)
+                        for name, column in zip(plan.outputs, columns, strict=True)
+                    }
         except BaseException as exc:
             ctx.fail(None, exc)
             raise
