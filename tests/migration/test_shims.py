@@ -101,6 +101,20 @@ def test_engine_given_an_executor_sets_the_executor():
     assert pipeline.run({"x": 1}) == {"y": 2}
 
 
+def test_engine_none_was_04s_default_and_sets_nothing():
+    with pytest.warns(DeprecationWarning, match="leave it out"):
+        pipeline = Pipeline([inc], engine=None, executor="eager")
+    assert isinstance(pipeline.effective_executor, EagerNodeExecutor)
+    assert pipeline.effective_cache is None
+
+
+def test_engine_given_the_seq_engine_class_uses_a_default_one():
+    seq_engine = old_seq_engine()
+    with pytest.warns(DeprecationWarning, match=r"executor=SequentialNodeExecutor\(\)"):
+        pipeline = Pipeline([inc], engine=seq_engine)
+    assert isinstance(pipeline.effective_executor, SequentialNodeExecutor)
+
+
 def test_engine_beside_a_setting_it_does_not_make_is_fine_and_beside_one_it_makes_is_an_error():
     cache = MemoryCache()
     seq_engine = old_seq_engine()

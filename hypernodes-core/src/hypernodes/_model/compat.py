@@ -256,11 +256,17 @@ def use_engine(
             f"alone. See the migration guide: {GUIDE}#engines"
         )
         raise TypeError(msg)
-    rewrite = ", ".join(f"{key}={_shown(value)}" for key, value in settings.items())
+    if settings:
+        rewrite = ", ".join(f"{key}={_shown(value)}" for key, value in settings.items())
+        instead = (
+            f"configure the pipeline instead: Pipeline(nodes, {rewrite}), or "
+            "pipeline.with_executor(...) and the other with_* setters"
+        )
+    else:
+        instead = "an engine of None was 0.4's default: leave it out"
     warn_renamed(
-        f"{spelling} is HyperNodes 0.4's spelling; configure the pipeline instead: "
-        f"Pipeline(nodes, {rewrite}), or pipeline.with_executor(...) and the other with_* "
-        f"setters. See the migration guide: {GUIDE}#engines"
+        f"{spelling} is HyperNodes 0.4's spelling; {instead}. "
+        f"See the migration guide: {GUIDE}#engines"
     )
     if "executor" in settings:
         pipeline.with_executor(settings["executor"])
@@ -273,6 +279,10 @@ def use_engine(
 def _engine_settings(engine: object, spelling: str) -> dict[str, Any]:
     from ..executor import ExecutorStrategy
 
+    if engine is None:  # 0.4's default, SeqEngine(): nothing to set
+        return {}
+    if isinstance(engine, type) and issubclass(engine, SeqEngine):
+        engine = engine()
     if isinstance(engine, SeqEngine):
         return engine.settings()
     if isinstance(engine, str | ExecutorStrategy) or (
