@@ -32,7 +32,7 @@ import sys
 from collections.abc import Callable, Mapping
 from importlib.machinery import ModuleSpec
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, NamedTuple, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import errors
 from .._warnings import warn_at_user
@@ -98,12 +98,15 @@ class SeqEngine:
         return f"SeqEngine(cache={self.cache!r}, callbacks={self.callbacks!r})"
 
 
-class _Old(NamedTuple):
+class _Old:
     """What became of a 0.4 name: its replacement, the guide's section, and a stand-in."""
 
-    now: str
-    section: str
-    stand_in: Callable[[], Any] | None = None
+    __slots__ = ("now", "section", "stand_in")
+
+    def __init__(self, now: str, section: str, stand_in: Callable[[], Any] | None = None) -> None:
+        self.now = now
+        self.section = section
+        self.stand_in = stand_in
 
 
 #: 0.4 names that are not (or not under that name) in hypernodes 0.5. Those
