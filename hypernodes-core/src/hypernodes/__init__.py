@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._model import compat as _compat
 from ._model.config import get_default_config, reset_default_config, set_default_config
 from ._model.failures import ErrorSnapshot, ItemError, MapResult, error_snapshot
 from ._model.node import Node, node
@@ -24,6 +25,8 @@ from .errors import HyperNodesError
 
 if TYPE_CHECKING:
     from ._plugins.hookspecs import Register, hookimpl
+
+_compat.install_old_module_finder()  # `import hypernodes.engines` (0.4) says what became of it
 
 __version__ = "0.5.0"  # every distribution moves together; tests/test_packaging.py checks
 
@@ -58,6 +61,8 @@ def __getattr__(name: str) -> Any:
         from ._plugins import hookspecs
 
         return getattr(hookspecs, name)
+    if name in _compat.OLD_NAMES:  # HyperNodes 0.4: a warning and a stand-in, or an error
+        return _compat.old_attribute(__name__, name)
     from ._plugins.registry import provided_attribute
 
     return provided_attribute(__name__, name)

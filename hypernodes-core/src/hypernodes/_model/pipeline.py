@@ -5,14 +5,14 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, Self, TypeVar
 
 from .._view import PipelineViews
 from ..callbacks._dispatch import callback_context, report_error
 from ..engine._context import RunContext
 from ..engine._items import MapItems
 from ..errors import NotANodeError, UnknownInputsError, suggest
-from . import bindings
+from . import bindings, compat
 from .config import UNSET, Config, Configurable, default_config
 from .failures import MapResult, check_on_error
 from .graph import Graph
@@ -67,6 +67,7 @@ class Pipeline(Configurable, PipelineViews):
         retries: RetriesLike = UNSET,
         timeout: TimeoutLike = UNSET,
         name: str | None = None,
+        engine: object = UNSET,
     ) -> None:
         if isinstance(nodes, Node | Pipeline | PipelineNode) or not isinstance(nodes, Iterable):
             msg = f"Pipeline(nodes) takes a list of nodes, got {type(nodes).__name__} {nodes!r}."
@@ -80,6 +81,8 @@ class Pipeline(Configurable, PipelineViews):
         self._plans_epoch = bindings.epoch
         self._bound: dict[str, Any] = {}
         self._init_settings(backend, executor, cache, callbacks, retries, timeout)
+        if engine is not UNSET:  # HyperNodes 0.4: warns, then sets executor, cache, callbacks
+            compat.use_engine(self, engine, "Pipeline(engine=...)", executor, cache, callbacks)
 
     # -- structure -------------------------------------------------------------
 
@@ -184,6 +187,7 @@ class Pipeline(Configurable, PipelineViews):
                 build_index,
             ])
         """
+        cache = compat.check_as_node(name, cache)  # HyperNodes 0.4 spellings
         return PipelineNode(
             self,
             name,
@@ -224,6 +228,28 @@ class Pipeline(Configurable, PipelineViews):
     def effective_callbacks(self) -> tuple[PipelineCallback, ...]:
         """The callbacks a top-level run of this pipeline would use."""
         return self._effective().callbacks
+
+    # -- HyperNodes 0.4 spellings (docs/migration.md) ---------------------------------
+
+    def with_engine(self, engine: object) -> Self:
+        """Deprecated (HyperNodes 0.4): ``with_executor``, ``with_cache``, ``with_callbacks``."""
+        compat.use_engine(self, engine, "with_engine(...)")
+        return self
+
+    def with_name(self, name: str) -> Self:
+        """Deprecated (HyperNodes 0.4): name the pipeline with ``Pipeline(nodes, name=...)``."""
+        self.name, self.named = compat.check_with_name(name), True
+        self._plans.clear()  # plans name their pipeline in error messages
+        return self
+
+    @property
+    def engine(self) -> NoReturn:
+        """Gone with HyperNodes 0.4: see ``effective_executor`` and the other ``effective_*``."""
+        raise compat.pipeline_engine_error()
+
+    @engine.setter
+    def engine(self, engine: object) -> None:
+        compat.use_engine(self, engine, "pipeline.engine = ...")
 
     # -- running -----------------------------------------------------------------
 
