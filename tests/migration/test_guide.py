@@ -22,7 +22,7 @@ from hypernodes._model import compat
 from .guide import GUIDE, ROOT
 
 #: Features the guide writes against before they exist (DESIGN.md spellings).
-PENDING = {"stateful", "batch", "daft"}
+PENDING = {"daft"}
 
 OLD = "# HyperNodes 0.4"
 NEW = "# hypernodes 0.5"

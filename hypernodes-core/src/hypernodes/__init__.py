@@ -17,6 +17,7 @@ from ._model.node import Node, node
 from ._model.pipeline import Pipeline
 from ._model.pipeline_node import PipelineNode
 from ._model.retries import Retries
+from ._model.stateful import Stateful, stateful
 from .caching._base import Cache, MemoryCache
 from .caching._disk import DiskCache
 from .callbacks._hooks import CallbackContext, PipelineCallback
@@ -47,12 +48,14 @@ __all__ = [
     "PipelineNode",
     "Register",
     "Retries",
+    "Stateful",
     "error_snapshot",
     "get_default_config",
     "hookimpl",
     "node",
     "reset_default_config",
     "set_default_config",
+    "stateful",
 ]
 
 

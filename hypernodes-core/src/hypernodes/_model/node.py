@@ -89,10 +89,65 @@ class Node(Generic[P, R]):
             self.timeout = to_timeout(timeout, f"Node {self.name!r}: timeout")
         self.is_async = _is_coroutine_function(func)
         self.parameters, self.defaults, self.keyword_only = _read_signature(func, self.name)
+        #: The batch implementation (see :meth:`batch`) and how many items it takes at once.
+        self.batch_func: Callable[..., Any] | None = None
+        self.batch_size: int | None = None
         functools.update_wrapper(self, func, updated=())
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         return self.func(*args, **kwargs)
+
+    @overload
+    def batch(self, func: Callable[..., T], /) -> Callable[..., T]: ...
+
+    @overload
+    def batch(
+        self, func: None = None, /, *, size: int | None = None
+    ) -> Callable[[Callable[..., T]], Callable[..., T]]: ...
+
+    def batch(self, func: Callable[..., Any] | None = None, /, *, size: int | None = None) -> Any:
+        """Give this node a batch implementation, which ``map`` calls on chunks of items.
+
+        The batch function takes the node's parameter names; for an input that
+        varies across items it receives a list (one value per item), for an
+        input shared by every item of the map the single value. It returns a
+        list with one result per item (a tuple of such lists for several
+        outputs). ``size`` caps the items per call (default: all the items a
+        map, or a pool worker's chunk of it, has to compute)::
+
+            @node(output_name="embedding")
+            def embed(text: str, model: Model) -> list[float]:
+                return model.encode([text])[0]
+
+            @embed.batch(size=64)
+            def embed_batch(text: list[str], model: Model) -> list[list[float]]:
+                return model.encode(text)
+
+        ``run`` calls the per-item function; ``map`` calls the batch function,
+        leaving out the items served from the cache. The batch function is
+        returned unchanged, so it stays callable and testable.
+        """
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 1):
+            msg = f"Node {self.name!r}: batch(size=...) must be a positive number, got {size!r}."
+            raise ValueError(msg)
+
+        def attach(batch_func: Callable[..., Any]) -> Callable[..., Any]:
+            if not callable(batch_func):
+                msg = f"Node {self.name!r}: .batch needs a function, got {batch_func!r}."
+                raise TypeError(msg)
+            params, _, _ = _read_signature(batch_func, self.name)
+            if set(params) != set(self.parameters):
+                msg = (
+                    f"Node {self.name!r}: its batch function takes {list(params)}, but the node "
+                    f"takes {list(self.parameters)}. Give the batch function the same "
+                    "parameter names (lists for the inputs that vary across items)."
+                )
+                raise PipelineDefinitionError(msg)
+            self.batch_func = batch_func
+            self.batch_size = size
+            return batch_func
+
+        return attach(func) if func is not None else attach
 
     def __reduce__(self) -> Any:
         # Importable: by reference (pickle would look its function up by name and find

@@ -37,6 +37,7 @@ class Step:
       (keyword-only parameters are taken care of); ``is_async``: an
       ``async def`` function; ``cache``: whether its calls may be cached;
       ``retries`` / ``timeout``: the node's own (``UNSET``: the pipeline's apply);
+      ``batch`` / ``batch_size``: its batch implementation (``@node.batch``), if any;
     - ``simple``: a synchronous function node with one output (the case the
       built-in executors run inline);
     - ``nested``: a pipeline used as a node; then ``pipeline`` is the inner
@@ -114,6 +115,16 @@ class Step:
     def __reduce__(self) -> tuple[Any, ...]:
         return (Step, (self.node, self.inner_outputs))
 
+    @property
+    def batch(self) -> Callable[..., Any] | None:
+        """The node's batch implementation (``@node.batch``), or ``None``."""
+        return getattr(self.node, "batch_func", None)
+
+    @property
+    def batch_size(self) -> int | None:
+        """How many items one call of the batch implementation takes (``None``: all)."""
+        return getattr(self.node, "batch_size", None)
+
     # -- nested pipelines ------------------------------------------------------------
 
     @property
@@ -188,7 +199,8 @@ class Plan:
     - ``dependencies``: for each step, the indices of the steps producing its
       inputs; ``is_chain``: no two steps can ever run at once;
     - ``node_names``: the step names, in order; ``has_nested``: a step holds a
-      nested pipeline; ``guarded``: a node sets its own retries or timeout.
+      nested pipeline; ``guarded``: a node sets its own retries or timeout;
+      ``batched``: a node has a batch implementation.
     """
 
     __slots__ = (
@@ -249,6 +261,11 @@ class Plan:
         )
         init(self, "dependencies", dependencies)
         init(self, "is_chain", all(i - 1 in deps for i, deps in enumerate(dependencies) if i))
+
+    @property
+    def batched(self) -> bool:
+        """Whether a step has a batch implementation (then ``map`` runs node by node)."""
+        return any(step.batch is not None for step in self.steps)
 
     def __setattr__(self, name: str, value: Any) -> None:
         msg = f"Plan is read-only (compiled once, shared by every run); cannot set {name!r}."

@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DetachedContext", "RunContext", "RunState"]
 
+_new_context = object.__new__
+
 
 class RunState:
     """What every scope of one top-level run shares.
@@ -183,17 +185,18 @@ class RunContext:
         ``in_worker=True`` when the item runs in a pool: maps nested in it then
         run their items inline.
         """
-        item = RunContext(
-            self.config,
-            self.dispatch,
-            self.path,
-            self._state(),
-            item_path=(*self.item_path, index),
-            in_worker=in_worker or self.in_worker,
-            caching=self.caching,
-            item_stats=[0],
-        )
-        item.item_of = self.path[-1]
+        item = _new_context(RunContext)  # the hot path of maps: slots set directly
+        item.config = self.config
+        item.caching = self.caching
+        item.dispatch = self.dispatch
+        item.path = path = self.path
+        item.item_path = (*self.item_path, index)
+        item.in_worker = in_worker or self.in_worker
+        item.state = self._state()
+        item.item_stats = [0]
+        item.callback_context = None
+        item.started = 0.0
+        item.item_of = path[-1]
         item.continuing = self.continuing
         return item
 

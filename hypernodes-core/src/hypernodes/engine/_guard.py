@@ -26,6 +26,8 @@ from ._occupancy import inherit, occupied
 from ._steps import note
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .._model.plan import Step
     from .._model.retries import Retries
     from ._context import RunContext
@@ -35,28 +37,31 @@ __all__ = ["call_guarded", "call_guarded_async"]
 
 def call_guarded(
     step: Step,
-    args: list[Any],
+    call: Callable[[], Any],
     ctx: RunContext,
     retries: Retries | None,
     timeout: float | None,
+    is_async: bool | None = None,
 ) -> Any:
-    """Call ``step`` (running a coroutine to completion) under its retries and timeout."""
+    """Make ``call`` (a call of ``step``'s function, or of its batch implementation;
+    ``is_async``: it returns a coroutine, run to completion) under retries and a timeout."""
+    is_async = step.is_async if is_async is None else is_async
     attempt = 0
     while True:
         attempt += 1
         try:
             if timeout is None:
-                result = step.func(*args)
-                if step.is_async:
+                result = call()
+                if is_async:
                     from ._loop import run_coroutine
 
                     result = run_coroutine(result)
                 return result
-            if step.is_async:
+            if is_async:
                 from ._loop import run_coroutine
 
-                return run_coroutine(_bounded(step, args, ctx, timeout))
-            return _on_own_thread(step, args, ctx, timeout)
+                return run_coroutine(_bounded(step, call, ctx, timeout))
+            return _on_own_thread(step, call, ctx, timeout)
         except Exception as exc:
             delay = _next_try(step, ctx, retries, attempt, exc)
         time.sleep(delay)
@@ -64,7 +69,7 @@ def call_guarded(
 
 async def call_guarded_async(
     step: Step,
-    args: list[Any],
+    call: Callable[[], Any],
     ctx: RunContext,
     retries: Retries | None,
     timeout: float | None,
@@ -75,8 +80,8 @@ async def call_guarded_async(
         attempt += 1
         try:
             if timeout is None:
-                return await step.func(*args)
-            return await _bounded(step, args, ctx, timeout)
+                return await call()
+            return await _bounded(step, call, ctx, timeout)
         except Exception as exc:
             delay = _next_try(step, ctx, retries, attempt, exc)
         await asyncio.sleep(delay)
@@ -95,17 +100,17 @@ def _next_try(
     return delay
 
 
-async def _bounded(step: Step, args: list[Any], ctx: RunContext, timeout: float) -> Any:
+async def _bounded(step: Step, call: Callable[[], Any], ctx: RunContext, timeout: float) -> Any:
     try:
         async with asyncio.timeout(timeout) as scope:
-            return await step.func(*args)
+            return await call()
     except TimeoutError:
         if scope.expired():
             raise _timed_out(step, ctx, timeout, "it was cancelled") from None
         raise
 
 
-def _on_own_thread(step: Step, args: list[Any], ctx: RunContext, timeout: float) -> Any:
+def _on_own_thread(step: Step, call: Callable[[], Any], ctx: RunContext, timeout: float) -> Any:
     outcome: list[tuple[bool, Any]] = []
     done = threading.Event()
     pools = occupied()
@@ -113,7 +118,7 @@ def _on_own_thread(step: Step, args: list[Any], ctx: RunContext, timeout: float)
     def target() -> None:
         inherit(pools)
         try:
-            outcome.append((True, step.func(*args)))
+            outcome.append((True, call()))
         except BaseException as exc:
             outcome.append((False, exc))
         finally:

@@ -46,6 +46,7 @@ from .._model.node import Node
 from ..callbacks._hooks import PipelineCallback
 from ..callbacks._record import StandIn, token_of
 from ..errors import RemoteError
+from ._batch import run_items_batched
 from ._steps import note, run_item
 
 if TYPE_CHECKING:
@@ -523,6 +524,15 @@ def _run_rows(
     results = []
     label = ctx.path[-1]
     caching = ctx.caching  # the inputs shared by every item are hashed once per chunk
+    if plan.batched:  # node by node over the chunk, batch implementations on its items
+        items = []
+        for row in rows:
+            values = shared.copy()
+            values.update(zip(names, row, strict=True))
+            items.append(values)
+        with nullcontext() if caching is None else caching.sharing(shared):
+            run_items_batched(plan, items, ctx, start, shared, in_worker=True)
+        return [tuple([values[name] for name in outputs]) for values in items]
     with nullcontext() if caching is None else caching.sharing(shared):
         for offset, row in enumerate(rows):
             if os.path.exists(stop_path):  # the caller stopped the map: start nothing more

@@ -75,7 +75,8 @@ def run_step(step: Step, values: dict[str, Any], ctx: RunContext) -> None:
     if guard is not None:
         from ._guard import call_guarded  # threading and asyncio: when a guard first applies
 
-        store(step, values, call_guarded(step, args_of(step, values), ctx, *guard))
+        args = args_of(step, values)
+        store(step, values, call_guarded(step, lambda: step.func(*args), ctx, *guard))
         return
     result = step.func(*args_of(step, values))
     if step.is_async:
@@ -177,7 +178,9 @@ async def _execute_async(
         else:
             from ._guard import call_guarded_async
 
-            store(step, values, await call_guarded_async(step, args_of(step, values), ctx, *guard))
+            args = args_of(step, values)
+            call = lambda: step.func(*args)  # noqa: E731 - made again at each try
+            store(step, values, await call_guarded_async(step, call, ctx, *guard))
     except BaseException as exc:
         report_error(ctx, step.name, exc)
         raise

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from .._model.failures import locate_snapshot
 from ..engine._backend import LocalBackend
+from ..engine._batch import run_items_batched
 from ..engine._items import MapItems
 from ..engine._occupancy import occupies
 from ..engine._steps import note, run_item
@@ -194,8 +195,13 @@ class TaskExecutor(ExecutorStrategy):
         return fresh
 
     def map_here(self, plan: Plan, items: MapItems, ctx: RunContext) -> dict[str, list[Any]]:
-        """Run the items one after another in this thread."""
+        """Run the items one after another in this thread (node by node when a node has a
+        batch implementation)."""
         outputs = plan.outputs
+        if plan.batched:
+            rows = list(items)
+            run_items_batched(plan, rows, ctx, 0, items.shared)
+            return {name: [values[name] for values in rows] for name in outputs}
         columns: list[list[Any]] = [[] for _ in outputs]
         pairs = list(zip(columns, outputs, strict=True))
         run_plan = self.run_plan

@@ -39,6 +39,7 @@ from concurrent.futures import (
 )
 from typing import TYPE_CHECKING, Any
 
+from ..engine._batch import run_items_batched
 from ..engine._occupancy import occupies, occupying
 from ..engine._remote import Job, run_job
 from ..engine._steps import note, run_item
@@ -84,7 +85,7 @@ def map_in_pool(
 ) -> list[tuple[Any, ...]]:
     """Run every item in ``pool``; return each item's output values, in order."""
     if isinstance(pool, ThreadPoolExecutor):
-        return _map_in_threads(strategy, plan, list(items), ctx, pool)
+        return _map_in_threads(strategy, plan, list(items), set(items.shared), ctx, pool)
     return _map_out_of_process(strategy, pipeline, output_key, items, ctx, pool)
 
 
@@ -92,6 +93,7 @@ def _map_in_threads(
     strategy: TaskExecutor,
     plan: Plan,
     items: list[dict[str, Any]],
+    shared: set[str],
     ctx: RunContext,
     pool: Executor,
 ) -> list[tuple[Any, ...]]:
@@ -121,9 +123,35 @@ def _map_in_threads(
 
     if ctx.dispatch is not None:
         ctx.dispatch.concurrent()
-    futures = [pool.submit(work) for _ in range(min(count, worker_count(pool)))]
+    workers = min(count, worker_count(pool))
+    if plan.batched:  # node by node: each worker takes a whole chunk of the items
+        size = -(-count // workers)
+        futures = [
+            pool.submit(_chunk_batched, pool, plan, items, shared, start, size, ctx, results)
+            for start in range(0, count, size)
+        ]
+    else:
+        futures = [pool.submit(work) for _ in range(workers)]
     _wait_all(futures, stopped)
     return results
+
+
+def _chunk_batched(
+    pool: Executor,
+    plan: Plan,
+    items: list[dict[str, Any]],
+    shared: set[str],
+    start: int,
+    size: int,
+    ctx: RunContext,
+    results: list[Any],
+) -> None:
+    rows = items[start : start + size]
+    with occupying(pool):
+        run_items_batched(plan, rows, ctx, start, shared, in_worker=True)
+    outputs = plan.outputs
+    for offset, values in enumerate(rows):
+        results[start + offset] = tuple([values[name] for name in outputs])
 
 
 def _wait_all(futures: list[Future[Any]], stopped: threading.Event | None = None) -> None:

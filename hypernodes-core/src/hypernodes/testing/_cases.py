@@ -171,6 +171,41 @@ def too_slow(x: int) -> int:
     return x
 
 
+@node(output_name="squared")
+def square(a: int, offset: int = 0) -> int:
+    return a * a + offset
+
+
+@square.batch(size=3)
+def square_batch(a: list[int], offset: int = 0) -> list[int]:
+    return [v * v + offset for v in a]
+
+
+@node(output_name="checked")
+def reject_negative_batched(x: int) -> int:
+    if x < 0:
+        msg = f"negative: {x}"
+        raise ValueError(msg)
+    return x
+
+
+@reject_negative_batched.batch
+def _reject_negative_batch(x: list[int]) -> list[int]:
+    return [reject_negative_batched.func(v) for v in x]
+
+
+def _batched() -> Pipeline:
+    return Pipeline([add_one, square], name="batched")
+
+
+def _batch_and_item_paths(p: Pipeline) -> Any:
+    """The map (batch implementation) and a loop of runs (per-item function) of one pipeline."""
+    xs = [3, 1, 4, 1, 5, 9, 2]
+    mapped = p.map({"x": xs, "offset": 10}, map_over="x")
+    looped = [p.run({"x": x, "offset": 10}) for x in xs]
+    return {"map": mapped, "runs": {k: [r[k] for r in looped] for k in mapped}}
+
+
 @node(output_name="after")
 def after_check(checked: int) -> int:
     return checked * 10
@@ -381,6 +416,34 @@ CASES: list[Case] = [
         lambda: Pipeline([too_slow], name="slow"),
         lambda p: p.map({"x": [1, 2]}),
         raises=NodeTimeoutError,
+    ),
+    Case(
+        "batch_and_per_item_paths_agree",
+        _batched,
+        _batch_and_item_paths,
+        {
+            "map": {"a": [4, 2, 5, 2, 6, 10, 3], "squared": [26, 14, 35, 14, 46, 110, 19]},
+            "runs": {"a": [4, 2, 5, 2, 6, 10, 3], "squared": [26, 14, 35, 14, 46, 110, 19]},
+        },
+    ),
+    Case(
+        "nested_map_with_batch",
+        lambda: Pipeline(
+            [_batched().as_node(name="each", input_mapping={"xs": "x"}, map_over="xs")],
+            name="outer",
+        ),
+        lambda p: p.map({"xs": [[1, 2], [], [3]]}, map_over="xs", output_name="squared"),
+        {"squared": [[4, 9], [], [16]]},
+    ),
+    Case(
+        "batch_continue_past_failed_items",
+        lambda: Pipeline([reject_negative_batched, after_check], name="continuing_batch"),
+        lambda p: _summary(p.map({"x": [1, -2, 3]}, on_error="continue")),
+        {
+            "checked": [1, "error:reject_negative_batched:ValueError@1", 3],
+            "after": [10, "error:reject_negative_batched:ValueError@1", 30],
+            "failed": [1],
+        },
     ),
     Case(
         "error_in_run",

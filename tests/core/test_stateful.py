@@ -1,0 +1,168 @@
+"""@stateful resources: built lazily, once per process, shipped as their arguments."""
+
+from __future__ import annotations
+
+import pickle
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from hypernodes import MemoryCache, Pipeline, Stateful, node, stateful
+from hypernodes.executor import SequentialNodeExecutor
+
+BUILDS: list[str] = []
+
+
+@stateful
+class Model:
+    """A resource whose construction is slow and counted."""
+
+    def __init__(self, name: str, scale: int = 1):
+        BUILDS.append(name)
+        time.sleep(0.01)
+        self.name = name
+        self.scale = scale
+        self.weights = [0.5] * 100_000  # large built state
+
+    def predict(self, x: int) -> int:
+        return x * self.scale
+
+
+@node(output_name="y")
+def predict(x: int, model: Model) -> int:
+    return model.predict(x)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counts():
+    BUILDS.clear()
+
+
+def test_constructing_returns_at_once_and_the_object_is_built_on_first_use():
+    model = Model("small", scale=3)
+    assert BUILDS == []
+    assert isinstance(model, Stateful)
+    assert not model.built
+    assert model.predict(2) == 6
+    assert BUILDS == ["small"]
+    assert model.built
+    assert repr(model) == "Model('small', scale=3)"
+
+
+def test_two_runs_in_one_process_build_it_once():
+    model = Model("m", scale=2)
+    pipeline = Pipeline([predict]).bind(model=model)
+    assert pipeline.run({"x": 1}) == {"y": 2}
+    assert pipeline.run({"x": 5}) == {"y": 10}
+    assert BUILDS == ["m"]
+
+
+def test_sixteen_threads_asking_at_once_build_it_once():
+    model = Model("t")
+    pipeline = Pipeline([predict]).with_executor(
+        SequentialNodeExecutor(map_executor=ThreadPoolExecutor(16))
+    )
+    result = pipeline.map({"x": list(range(64)), "model": model}, map_over="x")
+    assert result["y"] == list(range(64))
+    assert BUILDS == ["t"]
+
+
+def test_a_map_of_200_items_on_a_2_process_pool_builds_it_at_most_twice(processes, tmp_path):
+    log = tmp_path / "builds"
+
+    @stateful
+    class Logged:
+        def __init__(self, path: str):
+            with open(path, "a") as file:
+                file.write("built\n")
+
+        def double(self, x: int) -> int:
+            return 2 * x
+
+    @node(output_name="y")
+    def use(x: int, resource) -> int:
+        return resource.double(x)
+
+    pipeline = Pipeline([use]).with_executor(SequentialNodeExecutor(map_executor=processes))
+    handle = Logged(str(log))
+    result = pipeline.map({"x": list(range(200)), "resource": handle}, map_over="x")
+    assert result["y"] == [2 * x for x in range(200)]
+    assert 1 <= len(log.read_text().splitlines()) <= 2
+    assert not handle.built  # the caller never built it: only the workers used it
+
+
+def test_it_pickles_as_its_arguments_never_its_built_state():
+    model = Model("p", scale=4)
+    model.predict(1)  # built here
+    copy = pickle.loads(pickle.dumps(model))
+    assert type(copy) is Model
+    assert copy.predict(2) == 8
+    assert BUILDS == ["p"]  # the copy shares this process's built object
+    assert len(pickle.dumps(model)) < 1_000  # the 100,000 weights do not travel
+
+
+def test_its_cache_key_is_its_code_and_arguments_so_a_node_taking_it_caches():
+    calls = []
+
+    @node(output_name="y")
+    def scored(x: int, model: Model) -> int:
+        calls.append(x)
+        return model.predict(x)
+
+    pipeline = Pipeline([scored], cache=MemoryCache())
+    pipeline.run({"x": 1, "model": Model("a", scale=2)})
+    pipeline.run({"x": 1, "model": Model("a", scale=2)})  # a new handle, same arguments
+    assert calls == [1]
+    pipeline.run({"x": 1, "model": Model("a", scale=3)})  # other arguments: a miss
+    assert calls == [1, 1]
+
+
+def test_a_failing_constructor_raises_its_own_error_naming_the_resource_and_is_retried():
+    attempts = []
+
+    @stateful
+    class Flaky:
+        def __init__(self, name: str):
+            attempts.append(name)
+            if len(attempts) == 1:
+                raise OSError("weights not found")
+
+        def ok(self) -> bool:
+            return True
+
+    flaky = Flaky("w")
+    with pytest.raises(OSError, match="weights not found") as info:
+        flaky.ok()
+    assert "hypernodes: while building the stateful resource Flaky('w')" in info.value.__notes__
+    assert flaky.ok() is True  # tried again, and built
+    assert attempts == ["w", "w"]
+
+
+def test_only_a_class_can_be_stateful():
+    with pytest.raises(TypeError, match="@stateful decorates a class"):
+        stateful(lambda: None)
+
+
+def test_a_constructor_running_on_sixteen_threads_runs_once(monkeypatch):
+    started = threading.Event()
+    gate = threading.Event()
+    count = []
+
+    @stateful
+    class Slow:
+        def __init__(self):
+            count.append(1)
+            started.set()
+            gate.wait(2)
+
+        def value(self) -> int:
+            return 1
+
+    slow = Slow()
+    with ThreadPoolExecutor(16) as pool:
+        futures = [pool.submit(slow.value) for _ in range(16)]
+        started.wait(2)
+        gate.set()
+        assert [f.result() for f in futures] == [1] * 16
+    assert count == [1]
