@@ -433,7 +433,11 @@ class DetachedContext:
         return ctx
 
     def __reduce__(self) -> tuple[Any, ...]:
-        args = (self.config, self.path, self.item_path, self.in_worker, self.continuing)
+        config = self.config
+        if config.callbacks:  # callbacks never travel: stand-ins name them (any pickler)
+            stand_ins = tuple(StandIn(token_of(c)) for c in config.callbacks)
+            config = config.layered(UNSET, UNSET, UNSET, stand_ins)
+        args = (config, self.path, self.item_path, self.in_worker, self.continuing)
         return (DetachedContext, args)
 
     def __repr__(self) -> str:
