@@ -279,6 +279,43 @@ class Configurable:
         self._layered = None
         return self
 
+    # -- what a run would use ---------------------------------------------------------
+
+    def _effective(self) -> Config:
+        """The configuration a top-level run would use (a node: its inner pipeline's)."""
+        raise NotImplementedError
+
+    @property
+    def effective_backend(self) -> Backend:
+        """The backend a top-level run would use (for ``as_node``'s node: its inner
+        pipeline run at top level with the node's overrides)."""
+        return self._effective().run_backend
+
+    @property
+    def effective_executor(self) -> ExecutorStrategy:
+        """The executor a top-level run would use."""
+        return self._effective().executor
+
+    @property
+    def effective_cache(self) -> Cache | None:
+        """The cache a top-level run would use."""
+        return self._effective().cache
+
+    @property
+    def effective_callbacks(self) -> tuple[PipelineCallback, ...]:
+        """The callbacks a top-level run would use."""
+        return self._effective().callbacks
+
+    @property
+    def effective_retries(self) -> Retries | None:
+        """The retries of node calls that set none of their own, in a top-level run."""
+        return self._effective().retries
+
+    @property
+    def effective_timeout(self) -> float | None:
+        """The timeout of node calls that set none of their own, in a top-level run."""
+        return self._effective().timeout
+
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_layered", None)  # a memo of the last run's configuration: not for travel

@@ -21,9 +21,6 @@ from .pipeline_node import PipelineNode
 from .plan import Plan, compile_plan, normalize_output_name, raise_unknown_inputs
 
 if TYPE_CHECKING:
-    from ..caching._base import Cache
-    from ..callbacks._hooks import PipelineCallback
-    from ..engine._backend import Backend
     from ..executor import ExecutorStrategy
     from .config import BackendLike, CacheLike, CallbacksLike, ExecutorLike
     from .retries import RetriesLike, TimeoutLike
@@ -208,26 +205,6 @@ class Pipeline(Configurable, PipelineViews):
 
     def _effective(self) -> Config:
         return self._layer_on(default_config())
-
-    @property
-    def effective_backend(self) -> Backend:
-        """The backend a top-level run of this pipeline would use."""
-        return self._effective().run_backend
-
-    @property
-    def effective_executor(self) -> ExecutorStrategy:
-        """The executor a top-level run of this pipeline would use."""
-        return self._effective().executor
-
-    @property
-    def effective_cache(self) -> Cache | None:
-        """The cache a top-level run of this pipeline would use."""
-        return self._effective().cache
-
-    @property
-    def effective_callbacks(self) -> tuple[PipelineCallback, ...]:
-        """The callbacks a top-level run of this pipeline would use."""
-        return self._effective().callbacks
 
     # -- HyperNodes 0.4 spellings (docs/migration.md) ---------------------------------
 

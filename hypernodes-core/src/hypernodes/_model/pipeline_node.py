@@ -14,11 +14,7 @@ from .config import UNSET, Config, Configurable, default_config
 from .failures import check_on_error
 
 if TYPE_CHECKING:
-    from ..caching._base import Cache
-    from ..callbacks._hooks import PipelineCallback
-    from ..engine._backend import Backend
     from ..engine._context import RunContext
-    from ..executor import ExecutorStrategy
     from .config import BackendLike, CacheLike, CallbacksLike, ExecutorLike
     from .pipeline import Pipeline
     from .retries import RetriesLike, TimeoutLike
@@ -193,26 +189,6 @@ class PipelineNode(Configurable):
 
     def _effective(self) -> Config:
         return self._layer_on(self.pipeline._layer_on(default_config()))
-
-    @property
-    def effective_backend(self) -> Backend:
-        """The backend the inner pipeline would use if this node ran it at top level."""
-        return self._effective().run_backend
-
-    @property
-    def effective_executor(self) -> ExecutorStrategy:
-        """The executor the inner pipeline would use if this node ran it at top level."""
-        return self._effective().executor
-
-    @property
-    def effective_cache(self) -> Cache | None:
-        """The cache the inner pipeline would use if this node ran it at top level."""
-        return self._effective().cache
-
-    @property
-    def effective_callbacks(self) -> tuple[PipelineCallback, ...]:
-        """The callbacks the inner pipeline would use if this node ran it at top level."""
-        return self._effective().callbacks
 
     def __repr__(self) -> str:
         extra = f", map_over={self.map_over!r}" if self.map_over else ""
