@@ -55,7 +55,7 @@ def execute(
     if local:
         options["use_process"] = False  # the UDFs reach this run through this process
     builder = Builder(
-        daft.from_pydict(data).into_batches(batch_rows),
+        daft.from_pydict(data),
         run,
         handle,
         inlines=_inlines,

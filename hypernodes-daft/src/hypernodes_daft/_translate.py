@@ -104,6 +104,7 @@ class Builder:
         self.udf_options = udf_options
         self.batch_rows = batch_rows
         self._names = itertools.count()
+        self._batching = 0  # the rows per batch the frame has now (0: not split yet)
 
     def column(self, prefix: str) -> str:
         return f"{prefix}{next(self._names)}"
@@ -219,14 +220,11 @@ class Builder:
 
         entry.inner = [c for c in self.df.column_names if c not in before and c not in lists[:-1]]
         kept = [c for c in self.df.column_names if c in before and c not in scope.keys]
-        self.df = (
-            self.df.groupby(*scope.keys)
-            .agg(
-                *[daft.col(c).any_value().alias(c) for c in kept],
-                *[daft.col(c).list_agg().alias(c) for c in entry.inner],
-            )
-            .into_batches(self.batch_rows)
+        self.df = self.df.groupby(*scope.keys).agg(
+            *[daft.col(c).any_value().alias(c) for c in kept],
+            *[daft.col(c).list_agg().alias(c) for c in entry.inner],
         )
+        self._batching = 0  # the regroup made its own batches
         outputs = list(plan.outputs)
         assemble = AssembleTask(step, len(scope.keys), len(outputs))
         columns = [self.column("v") for _ in outputs]
@@ -256,6 +254,12 @@ class Builder:
         fields = {name: _daft_type(kind) for name, kind in zip(outputs, kinds, strict=True)}
         self.run.tasks.append(task)
         options = dict(self.udf_options) if sync else {}
+        # Sync nodes: small batches spread rows over cores. Async nodes: large batches,
+        # awaited together (bounded by max_concurrency) instead of a few at a time.
+        rows = self.batch_rows if sync else max(self.batch_rows, self.run.max_concurrency)
+        if rows != self._batching:
+            self.df = self.df.into_batches(rows)
+            self._batching = rows
         fn = daft.func.batch(return_dtype=DataType.struct(fields), unnest=True, **options)(
             _udf(self.handle, len(self.run.tasks) - 1, task.name, outputs, kinds)
         )
