@@ -187,19 +187,35 @@ def decode(cell: bytes, run: Run) -> Any:
 # -- exceptions that travel -------------------------------------------------------
 
 
+def _rebuild(kind: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """An exception of ``kind`` with ``args`` and attributes, without calling its
+    ``__init__`` (whose signature need not match its args)."""
+    exc = kind.__new__(kind)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
+
 def _pack_error(exc: BaseException) -> tuple[bytes | None, str, str]:
-    """``(the exception pickled, or None; its type and message; its traceback text)``."""
+    """``(the exception pickled, or None; its type and message; its traceback text)``.
+
+    Pickled as itself when that unpickles again, else as its type, args and
+    attributes (an exception whose constructor takes other arguments than
+    its ``args``), else only described.
+    """
     kind = type(exc)
     text = "".join(traceback.format_exception(exc)).rstrip()
     described = f"{kind.__module__}.{kind.__qualname__}: {exc}"
-    data: bytes | None = None
-    try:
-        candidate = pack(exc)
-        unpack(candidate)
-        data = candidate
-    except Exception:
-        pass
-    return data, described, text
+    for attempt in (exc, (_rebuild, kind, exc.args, dict(vars(exc)))):
+        try:
+            candidate = pack(attempt)
+            loaded = unpack(candidate)
+            if isinstance(loaded, tuple):
+                loaded[0](*loaded[1:])
+        except Exception:
+            continue
+        return candidate, described, text
+    return None, described, text
 
 
 def _unpack_error(packed: tuple[bytes | None, str, str]) -> BaseException:
@@ -209,7 +225,8 @@ def _unpack_error(packed: tuple[bytes | None, str, str]) -> BaseException:
     exc: BaseException | None = None
     if data is not None:
         try:
-            exc = unpack(data)
+            loaded = unpack(data)
+            exc = loaded[0](*loaded[1:]) if isinstance(loaded, tuple) else loaded
         except Exception:
             exc = None
     if exc is None:
