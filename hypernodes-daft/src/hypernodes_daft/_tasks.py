@@ -81,6 +81,23 @@ class Task:
         return [r for r in range(n) if all(c[r] is not None for c in checked)]
 
 
+def _await(coroutine: Any) -> None:
+    """Run a batch's coroutine to completion on a loop opened and closed for it.
+
+    Not :func:`hypernodes.engine.run_coroutine`, which keeps a loop per thread
+    for the thread's life: on Daft's threads that loop would be finalized
+    while Daft tears its threads down at exit, which crashes the interpreter.
+    """
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine)
+        return
+    run_coroutine(coroutine)  # a loop runs here already: the engine runs it on a thread
+
+
 def _meta(computed: int, events: Any, error: Any, hashes: Any) -> bytes:
     return pickle.dumps((computed, events or None, error, hashes or None), 5)
 
@@ -118,7 +135,7 @@ class NodeTask(Task):
         needed = [s[1] for s in self.sources if s is not None and s[0] == "col"]
         rows = self.ready(columns, needed)
         if self.step.is_async:
-            run_coroutine(self._run_async(run, columns, rows, outputs, metas))
+            _await(self._run_async(run, columns, rows, outputs, metas))
         elif self.simple:
             self._run_plain(run, columns, rows, outputs[0], metas)
         else:
