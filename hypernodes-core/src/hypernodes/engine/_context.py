@@ -286,7 +286,7 @@ class RunContext:
 
     def execute(
         self, step: Step, values: dict[str, Any], hashes: dict[str, str] | None = None
-    ) -> None:
+    ) -> str:
         """Run ``step`` on ``values`` and store its outputs in ``values``.
 
         Exactly what the built-in executors do for a step: the cache lookup
@@ -298,26 +298,34 @@ class RunContext:
         ``hashes`` maps value names to their cache
         identity within one item; pass the same dict for every step of one
         item (or row) so outputs of cached nodes are not hashed again.
+
+        Returns what happened: ``"computed"`` (the node ran), ``"cached"``
+        (the cache served it), ``"skipped"`` (an input is an ``ItemError``,
+        passed on) or ``"failed"`` (in a map that goes on past failures: its
+        outputs now hold an ``ItemError``).
         """
         try:
-            execute(step, values, self, hashes if hashes is not None else {})
+            return execute(step, values, self, hashes if hashes is not None else {})
         except Exception as exc:
-            self._note(exc, step, values)
+            self.note_error(exc, step, values)
             raise
 
-    def _note(self, exc: Exception, step: Step, values: dict[str, Any]) -> None:
+    def note_error(self, exc: BaseException, step: Step, values: dict[str, Any]) -> None:
+        """What the engine gives every exception ``step`` raises here: notes naming the
+        node, the pipeline and (on an item's context) the map item, and the snapshot
+        of the call (``error_snapshot``). For an executor that calls nodes itself."""
         step_failed(exc, step, values, self)
         if self.item_of is not None:
             note(exc, f"in map item {self.item_path[-1]} of pipeline {self.item_of!r}")
 
     async def execute_async(
         self, step: Step, values: dict[str, Any], hashes: dict[str, str] | None = None
-    ) -> None:
+    ) -> str:
         """:meth:`execute` for an ``async def`` node, awaited on the running loop."""
         try:
-            await execute_async(step, values, self, hashes if hashes is not None else {})
+            return await execute_async(step, values, self, hashes if hashes is not None else {})
         except Exception as exc:
-            self._note(exc, step, values)
+            self.note_error(exc, step, values)
             raise
 
     def cache_lookup(

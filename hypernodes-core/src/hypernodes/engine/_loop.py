@@ -1,11 +1,13 @@
 """Running coroutines from synchronous code, on a loop of the calling thread's own.
 
-Each thread that runs an ``async def`` node (or the eager executor) keeps one
-``asyncio.Runner``: an event loop owned by that thread, reused for every call
-it makes and closed when the thread ends. Threads never wait on each other's
-loops, so a node that calls a pipeline, whose nodes call pipelines, cannot
-deadlock on a shared loop; Ctrl-C in the main thread cancels the running
-coroutine cleanly (``asyncio.Runner`` handles SIGINT).
+Each Python thread that runs an ``async def`` node (or the eager executor)
+keeps one ``asyncio.Runner``: an event loop owned by that thread, reused for
+every call it makes and closed when the thread ends (a thread started outside
+Python, such as an engine's native worker, gets a loop per call instead).
+Threads never wait on each other's loops, so a node that calls a pipeline,
+whose nodes call pipelines, cannot deadlock on a shared loop; Ctrl-C in the
+main thread cancels the running coroutine cleanly (``asyncio.Runner``
+handles SIGINT).
 
 When the calling thread already runs an event loop (Jupyter, an ``async def``
 node calling ``pipeline.run()``), the coroutine runs to completion on a new
@@ -67,6 +69,10 @@ def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
     """Run ``coro`` to completion from synchronous code and return its result."""
     if running_loop() is not None:
         return _run_in_new_thread(coro)
+    if isinstance(threading.current_thread(), threading._DummyThread):
+        # A thread Python did not start (an engine's native worker): keep no loop on it,
+        # since nothing would close it when that thread ends.
+        return asyncio.run(coro)
     return _runner().run(coro)
 
 

@@ -95,25 +95,31 @@ def policy(step: Step, ctx: RunContext) -> tuple[Any, Any] | None:
     return retries, timeout
 
 
-def execute(step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]) -> None:
+#: What :func:`execute` did: the node ran, the cache served it, it was skipped (an input
+#: is an ItemError), or it failed and left an ItemError (a map that goes on past failures).
+COMPUTED, CACHED, SKIPPED, FAILED = "computed", "cached", "skipped", "failed"
+
+
+def execute(step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]) -> str:
     """Run one step with everything around it: callbacks, the cache lookup and store.
 
     ``hashes`` holds the cache identity of values already known in this run:
-    an output of a cached node is identified by that node's key.
+    an output of a cached node is identified by that node's key. Returns what
+    happened: ``"computed"``, ``"cached"``, ``"skipped"`` or ``"failed"``.
     """
     if ctx.continuing:
-        _execute_continuing(step, values, ctx, hashes)
-        return
+        return _execute_continuing(step, values, ctx, hashes)
     hit, key = lookup(step, values, ctx, hashes)
     if hit:
-        return
+        return CACHED
     _observed_call(step, values, ctx)
     remember(step, values, ctx, hashes, key)
+    return COMPUTED
 
 
 def _execute_continuing(
     step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]
-) -> None:
+) -> str:
     """:func:`execute` in an item of a map that goes on past failures.
 
     A step that receives an ItemError is skipped and passes it on; a step that
@@ -124,48 +130,52 @@ def _execute_continuing(
         if isinstance(value, ItemError):
             for output in step.outputs:
                 values[output] = value
-            return
+            return SKIPPED
     try:
         hit, key = lookup(step, values, ctx, hashes)
         if hit:
-            return
+            return CACHED
         _observed_call(step, values, ctx)
     except Exception as exc:
-        step_failed(exc, step, values, ctx)
-        error = ItemError.of(exc, step, ctx.path, ctx.item_path)
-        for output in step.outputs:
-            values[output] = error
-            hashes.pop(output, None)
-        return
+        _failed_item(exc, step, values, ctx, hashes)
+        return FAILED
     remember(step, values, ctx, hashes, key)
+    return COMPUTED
+
+
+def _failed_item(
+    exc: Exception, step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]
+) -> None:
+    """Leave an ItemError for ``exc`` in each output of ``step`` (never cached)."""
+    step_failed(exc, step, values, ctx)
+    error = ItemError.of(exc, step, ctx.path, ctx.item_path)
+    for output in step.outputs:
+        values[output] = error
+        hashes.pop(output, None)
 
 
 async def execute_async(
     step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]
-) -> None:
+) -> str:
     """:func:`execute` for an ``async def`` node, awaited on the running event loop."""
     if ctx.continuing:
         for name in step.params:
             if isinstance(values.get(name), ItemError):
-                _execute_continuing(step, values, ctx, hashes)  # passes the ItemError on
-                return
+                return _execute_continuing(step, values, ctx, hashes)  # passes it on
         try:
-            await _execute_async(step, values, ctx, hashes)
+            return await _execute_async(step, values, ctx, hashes)
         except Exception as exc:
-            step_failed(exc, step, values, ctx)
-            error = ItemError.of(exc, step, ctx.path, ctx.item_path)
-            for output in step.outputs:
-                values[output] = error
-        return
-    await _execute_async(step, values, ctx, hashes)
+            _failed_item(exc, step, values, ctx, hashes)
+            return FAILED
+    return await _execute_async(step, values, ctx, hashes)
 
 
 async def _execute_async(
     step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]
-) -> None:
+) -> str:
     hit, key = lookup(step, values, ctx, hashes)
     if hit:
-        return
+        return CACHED
     dispatch = ctx.dispatch
     if dispatch is not None:
         cb = callback_context(ctx)
@@ -187,6 +197,7 @@ async def _execute_async(
     if dispatch is not None:
         dispatch.emit("on_node_end", step.name, time.perf_counter() - start, cb)
     remember(step, values, ctx, hashes, key)
+    return COMPUTED
 
 
 def lookup(

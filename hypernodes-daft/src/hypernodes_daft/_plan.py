@@ -1,0 +1,115 @@
+"""One run or map: build the Daft plan, collect it once, replay, return the outputs."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._replay import has_payload, replay_row
+from ._run import Run
+from ._tasks import Path
+from ._translate import Builder, Place, Scope
+
+if TYPE_CHECKING:
+    from hypernodes.engine import MapItems, Plan, RunContext
+
+    from ._executor import DaftExecutor
+
+__all__ = ["execute"]
+
+ROW = "__row__"
+
+
+def execute(
+    executor: DaftExecutor,
+    plan: Plan,
+    ctx: RunContext,
+    shared: dict[str, Any],
+    items: MapItems | None,
+) -> dict[str, list[Any]]:
+    """The outputs of ``plan`` for each row: the items of a map, or one row for a run."""
+    import daft
+    import pyarrow as pa
+    from daft import Series
+
+    runner = executor.start()
+    local = runner == "native" and not executor.use_process
+    run = Run(ctx.detach(), local=local, max_concurrency=executor.max_concurrency)
+    handle = run.handle()
+    rows = len(items) if items is not None else 1
+    data: dict[str, Any] = {ROW: Series.from_pylist(list(range(rows)), ROW, daft.DataType.int64())}
+    values: dict[str, Place] = {}
+    for name, value in shared.items():
+        run.consts.append(value)
+        values[name] = ("const", len(run.consts) - 1)
+    if items is not None:
+        binary = pa.large_binary()
+        columns: list[list[bytes]] = [[] for _ in items.names]
+        for row in items.rows():
+            for column, value in zip(columns, row, strict=True):
+                column.append(run.encode(value))
+        for k, (name, column) in enumerate(zip(items.names, columns, strict=True)):
+            values[name] = ("col", f"i{k}")
+            data[f"i{k}"] = Series.from_arrow(pa.array(column, binary), f"i{k}")
+    batch_rows = executor.batch_rows(rows)
+    options = executor.udf_options()
+    if local:
+        options["use_process"] = False  # the UDFs reach this run through this process
+    builder = Builder(
+        daft.from_pydict(data),
+        run,
+        handle,
+        inlines=_inlines,
+        udf_options=options,
+        batch_rows=batch_rows,
+    )
+    scope = Scope(Path(items is not None), [ROW], values, ctx)
+    builder.steps(plan, scope)
+    run.publish(handle)
+    try:
+        collected = builder.df.to_pydict()
+        order = sorted(range(rows), key=collected[ROW].__getitem__)
+        _report(scope, ctx, collected, order, run, items is not None)
+        outputs = {}
+        for name in plan.outputs:
+            column = collected[scope.values[name][1]]
+            outputs[name] = [run.decode(column[r]) for r in order]
+        return outputs
+    finally:
+        run.release()
+
+
+def _inlines(inner: RunContext) -> bool:
+    """Whether a nested pipeline runs inside this plan: its executor is Daft too."""
+    from ._executor import DaftBackend, DaftExecutor
+
+    config = inner.config
+    backend = config.backend
+    return isinstance(config.executor, DaftExecutor) and (
+        backend is None or isinstance(backend, DaftBackend)
+    )
+
+
+def _report(
+    scope: Scope,
+    ctx: RunContext,
+    collected: dict[str, list[Any]],
+    order: list[int],
+    run: Run,
+    items: bool,
+) -> None:
+    """Replay events and raise the first failure, row by row in item order (when any
+    callback listens, or any cell recorded something)."""
+    metas = [column for name, column in collected.items() if name.startswith("m")]
+    if not ctx.observed and not any(has_payload(c) for column in metas for c in column):
+        return
+    names = list(collected)
+    for r in order:
+        row = {name: collected[name][r] for name in names}
+        if not items:
+            replay_row(scope, ctx, row, run, None)
+            continue
+        index = collected[ROW][r]
+        item = ctx.item(index)
+        item.begin_item()
+        replay_row(scope, item, row, run, (index, ctx.path[-1]))
+        item.end_item()

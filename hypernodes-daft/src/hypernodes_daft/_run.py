@@ -1,0 +1,239 @@
+"""What every UDF of one translated run shares, and how the UDFs reach it.
+
+A :class:`Run` holds the translated tasks, the values every row shares
+(captured, never stored as columns), the caller's context detached (far
+contexts are attached from it), and the exceptions raised in this process.
+A UDF holds a :class:`Handle` only:
+
+- in this process (Daft's native runner, UDFs on its threads) a handle is a
+  token into a process-local table: nothing large is pickled when Daft checks
+  that a UDF pickles, and live objects (exceptions with their tracebacks,
+  values that cannot be pickled) stay here;
+- elsewhere (Ray workers, Daft's UDF processes) the handle carries the run
+  packed once with :func:`hypernodes.engine.pack` (callbacks become stand-ins,
+  the user's own modules travel by value), unpacked once per process.
+
+Cells of the frame are values pickled to bytes (Arrow ``binary``), so Daft
+never infers a type: ``1`` stays an ``int`` beside ``"a"``, tuples, dicts,
+pydantic models and numpy arrays come back as they went in.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import pickle
+import threading
+import traceback
+from collections import OrderedDict
+from typing import TYPE_CHECKING, Any
+
+from hypernodes.engine import pack, unpack
+
+if TYPE_CHECKING:
+    from hypernodes.engine import DetachedContext
+
+    from ._tasks import Task
+
+__all__ = ["Handle", "Run", "decode", "encode"]
+
+#: A cell holding a reference to a value kept in this process (pickles start with 0x80).
+_REF = b"\x00"
+
+_counter = itertools.count()
+_live: dict[str, Run] = {}  # token -> the run, for UDFs on this process's threads
+_unpacked: OrderedDict[str, Run] = OrderedDict()  # token -> run unpacked here (workers)
+_lock = threading.Lock()
+_MEMO = 8  # runs a worker keeps unpacked (the runs it serves at once)
+
+
+class Run:
+    """What the UDFs of one translated run or map share."""
+
+    def __init__(self, detached: DetachedContext, *, local: bool, max_concurrency: int) -> None:
+        self.tasks: list[Task] = []
+        self.consts: list[Any] = []
+        self.detached = detached
+        self.local = local
+        self.max_concurrency = max_concurrency
+        self.token = f"{os.getpid()}-{next(_counter)}-{os.urandom(4).hex()}"
+        self.errors: list[BaseException] = []  # raised here; cells refer to them by index
+        self.refs: list[Any] = []  # values that could not be pickled (this process only)
+        self._lock = threading.Lock()
+
+    # -- cells -------------------------------------------------------------------
+
+    def encode(self, value: Any) -> bytes:
+        """``value`` as a cell; see :func:`encode`."""
+        return encode(value, self)
+
+    def decode(self, cell: bytes) -> Any:
+        """The value of a cell; see :func:`decode`."""
+        return decode(cell, self)
+
+    def keep(self, value: Any) -> bytes:
+        """A cell referring to ``value``, kept in this process."""
+        with self._lock:
+            self.refs.append(value)
+            index = len(self.refs) - 1
+        return _REF + index.to_bytes(8, "little")
+
+    # -- failures ----------------------------------------------------------------
+
+    def failure(self, exc: BaseException) -> Any:
+        """What a cell records of ``exc``: its index here, or the exception packed."""
+        if self.local:
+            with self._lock:
+                self.errors.append(exc)
+                return len(self.errors) - 1
+        return _pack_error(exc)
+
+    def exception(self, recorded: Any) -> BaseException:
+        """The exception :meth:`failure` recorded, as itself."""
+        if isinstance(recorded, int):
+            return self.errors[recorded]
+        return _unpack_error(recorded)
+
+    # -- reaching it from a UDF ---------------------------------------------------
+
+    def handle(self) -> Handle:
+        """What the UDFs hold to reach this run; :meth:`publish` fills it in."""
+        return Handle(self.token, None)
+
+    def publish(self, handle: Handle) -> None:
+        """Every task is known: make the run reachable (registered here, or packed)."""
+        if self.local:
+            _live[self.token] = self
+            return
+        state = self.__dict__.copy()
+        del state["_lock"]
+        handle.payload = pack(state, by_value=True)
+
+    def release(self) -> None:
+        """The run is over: forget it."""
+        _live.pop(self.token, None)
+
+
+class Handle:
+    """A UDF's way to its :class:`Run`: a token here, the packed run elsewhere."""
+
+    __slots__ = ("payload", "token")
+
+    def __init__(self, token: str, payload: bytes | None) -> None:
+        self.token = token
+        self.payload = payload
+
+    def resolve(self) -> Run:
+        found = _live.get(self.token)
+        if found is not None:
+            return found
+        if self.payload is None:
+            msg = (
+                "A Daft UDF of hypernodes ran in another process than the run it belongs to, "
+                "but the run was translated for this process only. This happens when Daft "
+                "moves a UDF to a process on its own; please report it."
+            )
+            raise RuntimeError(msg)
+        with _lock:
+            found = _unpacked.get(self.token)
+            if found is None:
+                found = Run.__new__(Run)
+                found.__dict__.update(unpack(self.payload))
+                found._lock = threading.Lock()
+                if len(_unpacked) >= _MEMO:
+                    _unpacked.popitem(last=False)
+                _unpacked[self.token] = found
+            return found
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Handle, (self.token, self.payload))
+
+
+def encode(value: Any, run: Run) -> bytes:
+    """A value as a cell: pickled bytes.
+
+    Here (threads of this process) the standard pickle is tried first, then
+    cloudpickle; a value neither can pickle stays in this process and the cell
+    refers to it. Elsewhere every value goes through cloudpickle (classes
+    defined in a script travel by value); one that cannot be pickled is a
+    ``TypeError`` that says so.
+    """
+    if run.local:
+        try:
+            return pickle.dumps(value, 5)
+        except Exception:
+            try:
+                return pack(value)
+            except Exception:
+                return run.keep(value)
+    try:
+        return pack(value)
+    except Exception as exc:
+        msg = (
+            f"A value of type {type(value).__name__} cannot be pickled ({type(exc).__name__}: "
+            f"{exc}), and on this runner every value travels between processes. Return "
+            "picklable values, or run on Daft's native runner."
+        )
+        raise TypeError(msg) from exc
+
+
+def decode(cell: bytes, run: Run) -> Any:
+    """The value of a cell made by :func:`encode`."""
+    if cell[:1] == _REF:
+        return run.refs[int.from_bytes(cell[1:9], "little")]
+    return pickle.loads(cell)
+
+
+# -- exceptions that travel -------------------------------------------------------
+
+
+def _rebuild(kind: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """An exception of ``kind`` with ``args`` and attributes, without calling its
+    ``__init__`` (whose signature need not match its args)."""
+    exc = kind.__new__(kind)
+    exc.args = args
+    exc.__dict__.update(state)
+    return exc
+
+
+def _pack_error(exc: BaseException) -> tuple[bytes | None, str, str]:
+    """``(the exception pickled, or None; its type and message; its traceback text)``.
+
+    Pickled as itself when that unpickles again, else as its type, args and
+    attributes (an exception whose constructor takes other arguments than
+    its ``args``), else only described.
+    """
+    kind = type(exc)
+    text = "".join(traceback.format_exception(exc)).rstrip()
+    described = f"{kind.__module__}.{kind.__qualname__}: {exc}"
+    for attempt in (exc, (_rebuild, kind, exc.args, dict(vars(exc)))):
+        try:
+            candidate = pack(attempt)
+            loaded = unpack(candidate)
+            if isinstance(loaded, tuple):
+                loaded[0](*loaded[1:])
+        except Exception:
+            continue
+        return candidate, described, text
+    return None, described, text
+
+
+def _unpack_error(packed: tuple[bytes | None, str, str]) -> BaseException:
+    from hypernodes.errors import RemoteError
+
+    data, described, text = packed
+    exc: BaseException | None = None
+    if data is not None:
+        try:
+            loaded = unpack(data)
+            exc = loaded[0](*loaded[1:]) if isinstance(loaded, tuple) else loaded
+        except Exception:
+            exc = None
+    if exc is None:
+        exc = RemoteError(
+            f"{described} (raised in a Daft worker; it could not be sent back as itself)",
+            described.partition(":")[0],
+            text,
+        )
+    exc.add_note(f"hypernodes: raised in a Daft worker; remote traceback:\n{text}")
+    return exc

@@ -1,0 +1,368 @@
+"""The bodies of the Daft UDFs: one node over a batch of rows, and a nested map's
+expansion and reassembly.
+
+Every UDF is a Daft batch UDF whose inputs are the key columns of its scope
+(which row, which item of each enclosing nested map) and the cells it reads,
+and whose output is a struct of binary (or list-of-binary) fields, unnested
+into columns. A node's UDF also writes a *meta* cell per row, left null on
+the hot path and otherwise holding ``(computed, events, error, hashes)``:
+
+- ``computed``: whether the node ran (``0`` when the cache served it);
+- ``events``: what the callbacks of that call would have received, recorded;
+- ``error``: the exception it raised (see :meth:`Run.failure`);
+- ``hashes``: the cache identity of its outputs, for the nodes downstream.
+
+A row whose key or input is null (an empty nested map's placeholder row, or
+a row an error stopped upstream) is skipped: user code never sees it.
+"""
+
+from __future__ import annotations
+
+import pickle
+from typing import TYPE_CHECKING, Any
+
+from hypernodes.engine import MapItems, run_coroutine
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from hypernodes.engine import RunContext, Step
+
+    from ._run import Run
+
+__all__ = ["AssembleTask", "ExpandTask", "NodeTask", "Path", "Task"]
+
+#: A source of a value in a scope: ``("col", input position)`` or ``("const", index)``.
+Source = tuple[str, int]
+
+
+class Path:
+    """How to reach the context of a row from the run's root context.
+
+    ``items``: the top-level rows are map items; ``levels``: the nested steps
+    inlined on the way, each with whether it maps (then one more key picks
+    the item).
+    """
+
+    __slots__ = ("items", "levels")
+
+    def __init__(self, items: bool, levels: tuple[tuple[Step, bool], ...] = ()) -> None:
+        self.items = items
+        self.levels = levels
+
+    def nested(self, step: Step, maps: bool) -> Path:
+        return Path(self.items, (*self.levels, (step, maps)))
+
+    def context(self, root: RunContext, key: Sequence[int]) -> RunContext:
+        """The context of the row ``key`` (no event is emitted)."""
+        ctx = root.item(key[0]) if self.items else root
+        position = 1
+        for step, maps in self.levels:
+            ctx = ctx.nested_step(step)
+            if maps:
+                ctx = ctx.item(key[position])
+                position += 1
+        return ctx
+
+
+class Task:
+    """One UDF: ``keys`` key columns then ``inputs`` columns in, one batch at a time."""
+
+    name: str
+    keys: int
+
+    def __call__(self, run: Run, columns: list[list[Any]]) -> list[list[Any]]:
+        raise NotImplementedError
+
+    def ready(self, columns: list[list[Any]], needed: Sequence[int]) -> list[int]:
+        """The rows whose keys and ``needed`` cells are all present."""
+        checked = [columns[i] for i in range(self.keys)] + [columns[i] for i in needed]
+        n = len(columns[0])
+        return [r for r in range(n) if all(c[r] is not None for c in checked)]
+
+
+def _await(coroutine: Any) -> None:
+    """Run a batch's coroutine to completion on a loop opened and closed for it.
+
+    Not :func:`hypernodes.engine.run_coroutine`, which keeps a loop per thread
+    for the thread's life: on Daft's threads that loop would be finalized
+    while Daft tears its threads down at exit, which crashes the interpreter.
+    """
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        asyncio.run(coroutine)
+        return
+    run_coroutine(coroutine)  # a loop runs here already: the engine runs it on a thread
+
+
+def _meta(computed: int, events: Any, error: Any, hashes: Any) -> bytes:
+    return pickle.dumps((computed, events or None, error, hashes or None), 5)
+
+
+class NodeTask(Task):
+    """One node over a batch of rows.
+
+    ``sources`` gives, per parameter of the step, where its value is: a column
+    of this UDF, a captured constant, or nowhere (an optional input left out:
+    the node's default is used). ``hash_columns`` are the meta columns of the
+    nodes upstream in the same scope, read only when caching.
+    """
+
+    def __init__(
+        self,
+        step: Step,
+        path: Path,
+        keys: int,
+        sources: list[Source | None],
+        hash_columns: list[int],
+        simple: bool,
+    ) -> None:
+        self.step = step
+        self.name = step.name
+        self.path = path
+        self.keys = keys
+        self.sources = sources
+        self.hash_columns = hash_columns
+        self.simple = simple  # no context needed: called like the sequential hot loop
+
+    def __call__(self, run: Run, columns: list[list[Any]]) -> list[list[Any]]:
+        n = len(columns[0])
+        outputs: list[list[Any]] = [[None] * n for _ in self.step.outputs]
+        metas: list[Any] = [None] * n
+        needed = [s[1] for s in self.sources if s is not None and s[0] == "col"]
+        rows = self.ready(columns, needed)
+        if self.step.is_async:
+            _await(self._run_async(run, columns, rows, outputs, metas))
+        elif self.simple:
+            self._run_plain(run, columns, rows, outputs[0], metas)
+        else:
+            for r in rows:
+                self._run_row(run, columns, r, outputs, metas)
+        return [*outputs, metas]
+
+    # -- the hot path: a plain call per row ------------------------------------------
+
+    def _arguments(self, run: Run) -> tuple[list[Any], list[tuple[int, int]]]:
+        """The argument list with constants and defaults in place, and the slots to fill."""
+        template: list[Any] = []
+        slots: list[tuple[int, int]] = []
+        defaults = self.step.defaults
+        pairs = zip(self.step.params, self.sources, strict=True)
+        for position, (param, source) in enumerate(pairs):
+            if source is None:
+                template.append(defaults[param])
+            elif source[0] == "const":
+                template.append(run.consts[source[1]])
+            else:
+                template.append(None)
+                slots.append((position, source[1]))
+        return template, slots
+
+    def _run_plain(
+        self, run: Run, columns: list[list[Any]], rows: list[int], out: list[Any], metas: list[Any]
+    ) -> None:
+        template, slots = self._arguments(run)
+        func, decode, encode = self.step.func, run.decode, run.encode
+        filled = [(position, columns[index]) for position, index in slots]
+        for r in rows:
+            args = template.copy()
+            for position, column in filled:
+                args[position] = decode(column[r])
+            try:
+                out[r] = encode(func(*args))
+            except Exception as exc:
+                metas[r] = _meta(0, None, run.failure(exc), None)
+
+    async def _run_async(
+        self,
+        run: Run,
+        columns: list[list[Any]],
+        rows: list[int],
+        outputs: list[list[Any]],
+        metas: list[Any],
+    ) -> None:
+        import asyncio
+
+        limit = asyncio.Semaphore(run.max_concurrency)
+        if self.simple:
+            template, slots = self._arguments(run)
+            func, decode, encode = self.step.func, run.decode, run.encode
+            out = outputs[0]
+
+            async def plain(r: int) -> None:
+                args = template.copy()
+                for position, index in slots:
+                    args[position] = decode(columns[index][r])
+                async with limit:
+                    try:
+                        out[r] = encode(await func(*args))
+                    except Exception as exc:
+                        metas[r] = _meta(0, None, run.failure(exc), None)
+
+            await asyncio.gather(*(plain(r) for r in rows))
+            return
+
+        async def observed(r: int) -> None:
+            async with limit:
+                await self._run_row_async(run, columns, r, outputs, metas)
+
+        await asyncio.gather(*(observed(r) for r in rows))
+
+    # -- with a context: cache, callbacks, several outputs, nested pipelines -----------
+
+    def _prepare(
+        self, run: Run, columns: list[list[Any]], r: int
+    ) -> tuple[RunContext, dict[str, Any], dict[str, str]]:
+        key = [columns[i][r] for i in range(self.keys)]
+        ctx = self.path.context(run.detached.attach(), key)
+        values: dict[str, Any] = {}
+        for param, source in zip(self.step.params, self.sources, strict=True):
+            if source is None:
+                continue
+            kind, index = source
+            values[param] = run.consts[index] if kind == "const" else run.decode(columns[index][r])
+        hashes: dict[str, str] = {}
+        for index in self.hash_columns:
+            cell = columns[index][r]
+            if cell is not None:
+                known = pickle.loads(cell)[3]
+                if known:
+                    hashes.update(known)
+        return ctx, values, hashes
+
+    def _finish(
+        self,
+        run: Run,
+        ctx: RunContext,
+        values: dict[str, Any],
+        hashes: dict[str, str],
+        error: BaseException | None,
+        r: int,
+        outputs: list[list[Any]],
+        metas: list[Any],
+    ) -> None:
+        names = self.step.outputs
+        if error is None:
+            try:
+                for column, name in zip(outputs, names, strict=True):
+                    column[r] = run.encode(values[name])
+            except Exception as exc:
+                error = exc
+        stats = getattr(ctx, "item_stats", None)  # the calls this row computed (not cached)
+        computed = stats[0] if stats else 0
+        ctx.flush()
+        own = {name: hashes[name] for name in names if name in hashes}
+        failure = run.failure(error) if error is not None else None
+        metas[r] = _meta(computed, ctx.recorded, failure, own)
+
+    def _run_row(
+        self,
+        run: Run,
+        columns: list[list[Any]],
+        r: int,
+        outputs: list[list[Any]],
+        metas: list[Any],
+    ) -> None:
+        ctx, values, hashes = self._prepare(run, columns, r)
+        error = None
+        try:
+            ctx.execute(self.step, values, hashes)
+        except Exception as exc:
+            error = exc
+        self._finish(run, ctx, values, hashes, error, r, outputs, metas)
+
+    async def _run_row_async(
+        self,
+        run: Run,
+        columns: list[list[Any]],
+        r: int,
+        outputs: list[list[Any]],
+        metas: list[Any],
+    ) -> None:
+        ctx, values, hashes = self._prepare(run, columns, r)
+        error = None
+        try:
+            await ctx.execute_async(self.step, values, hashes)
+        except Exception as exc:
+            error = exc
+        self._finish(run, ctx, values, hashes, error, r, outputs, metas)
+
+
+class ExpandTask(Task):
+    """A nested step's ``map_over``: validate the row's lists as ``map`` does and give,
+    per mapped input, the list of item values (zip or product), the list of item
+    indices (exploded with them: the item index of each row), and the count."""
+
+    def __init__(
+        self, step: Step, keys: int, sources: list[Source], names: tuple[str, ...]
+    ) -> None:
+        self.step = step
+        self.name = f"{step.name}[expand]"
+        self.keys = keys
+        self.sources = sources  # one per outer mapped name, in ``names`` order
+        self.names = names
+
+    def __call__(self, run: Run, columns: list[list[Any]]) -> list[list[Any]]:
+        n = len(columns[0])
+        lists: list[list[Any]] = [[None] * n for _ in self.names]
+        indices: list[Any] = [None] * n
+        counts: list[Any] = [None] * n
+        metas: list[Any] = [None] * n
+        rows = self.ready(columns, [s[1] for s in self.sources if s[0] == "col"])
+        where = f"Node {self.step.name!r}"
+        mode = self.step.map_mode
+        for r in rows:
+            values = {
+                name: run.consts[i] if kind == "const" else run.decode(columns[i][r])
+                for name, (kind, i) in zip(self.names, self.sources, strict=True)
+            }
+            try:
+                items = MapItems(values, self.names, mode, where=where)
+                expanded = list(items.rows())
+                for k, column in enumerate(lists):
+                    column[r] = [run.encode(row[k]) for row in expanded]
+                indices[r] = list(range(len(expanded)))
+                counts[r] = pickle.dumps(len(expanded), 5)
+            except Exception as exc:
+                for column in lists:
+                    column[r] = None
+                metas[r] = _meta(0, None, run.failure(exc), None)
+        return [*lists, indices, counts, metas]
+
+
+class AssembleTask(Task):
+    """After a nested map's regroup: each inner output's list, in item order.
+
+    Input columns: the row's item count, the item indices and one list of
+    cells per output, in whatever order the regroup left them. A row with no
+    items gives empty lists; a row with a failed item gives nothing (null).
+    """
+
+    def __init__(self, step: Step, keys: int, outputs: int) -> None:
+        self.step = step
+        self.name = f"{step.name}[assemble]"
+        self.keys = keys
+        self.outputs = outputs
+
+    def __call__(self, run: Run, columns: list[list[Any]]) -> list[list[Any]]:
+        n = len(columns[0])
+        result: list[list[Any]] = [[None] * n for _ in range(self.outputs)]
+        counts, indices = columns[self.keys], columns[self.keys + 1]
+        cells = columns[self.keys + 2 :]
+        for r in self.ready(columns, [self.keys]):
+            count = pickle.loads(counts[r])
+            if count == 0:
+                for column in result:
+                    column[r] = run.encode([])
+                continue
+            found = indices[r]
+            order = sorted(range(len(found)), key=found.__getitem__)
+            for column, source in zip(result, cells, strict=True):
+                ordered = [source[r][p] for p in order]
+                if any(c is None for c in ordered):
+                    break  # an item failed: the row stops here (its error is reported)
+                column[r] = run.encode([run.decode(c) for c in ordered])
+        return result
