@@ -22,12 +22,21 @@ def demo_corpus():
 def test_the_summary_and_the_mermaid_on_the_page_are_what_the_demo_gives():
     text = PAGE.read_text()
     corpus = demo_corpus()
-    shown_summary = re.search(r">>> corpus.describe\(\)\n(.*?)```", text, re.S)
+    shown_summary = re.search(r"\ncorpus.describe\(\)\n(.*?)```", text, re.S)
     assert shown_summary is not None
-    assert shown_summary.group(1).rstrip("\n") == corpus.describe()
+    lines = shown_summary.group(1).rstrip("\n").splitlines()
+    assert "\n".join(line.removeprefix("# ") for line in lines) == corpus.describe()
     shown_mermaid = re.search(r"```mermaid\n(.*?)```", text, re.S)
     assert shown_mermaid is not None
     assert shown_mermaid.group(1) == corpus.to_mermaid()
+
+
+def test_the_pipeline_the_page_defines_is_the_demos():
+    # The page defines the pipeline itself, so that its blocks run as pasted (tests/test_docs.py).
+    definition = re.search(r"```python\n(.*?)```", PAGE.read_text(), re.S)
+    assert definition is not None
+    code_after_imports = definition.group(1).split("\n\n\n", 1)[1]
+    assert code_after_imports in (ROOT / "examples" / "demo.py").read_text()
 
 
 def test_the_drawings_the_page_shows_are_kept_in_docs_images():
