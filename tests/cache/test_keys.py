@@ -638,3 +638,53 @@ def test_modules_imported_inside_the_body_count_including_relative_imports(tmp_p
     finally:
         for module in ("nodepkg.steps", "nodepkg.cleaning", "nodepkg"):
             sys.modules.pop(module, None)
+
+
+def test_a_singledispatch_helpers_registered_implementations_count():
+    from functools import singledispatch
+
+    from hypernodes import MemoryCache, Pipeline, node
+
+    @singledispatch
+    def to_cents(v):
+        raise TypeError(v)
+
+    @to_cents.register
+    def _(v: float):
+        return int(v * 10)  # a bug
+
+    @node(output_name="cents")
+    def price(v: float) -> int:
+        return to_cents(v)
+
+    cache = MemoryCache()
+    assert Pipeline([price], cache=cache).run({"v": 1.5}) == {"cents": 15}
+
+    @to_cents.register
+    def _(v: float):
+        return int(v * 100)  # fixed
+
+    assert Pipeline([price], cache=cache).run({"v": 1.5}) == {"cents": 150}
+
+
+def test_a_users_module_named_like_hypernodes_is_the_users_own(tmp_path, monkeypatch):
+    import importlib
+
+    from hypernodes import MemoryCache, Pipeline, node
+
+    package = tmp_path / "hypernodes_shop"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "prices.py").write_text("def to_cents(v):\n    return int(v * 10)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    prices = importlib.import_module("hypernodes_shop.prices")
+
+    @node(output_name="cents")
+    def price(v: float) -> int:
+        return prices.to_cents(v)
+
+    cache = MemoryCache()
+    assert Pipeline([price], cache=cache).run({"v": 1.5}) == {"cents": 15}
+    (package / "prices.py").write_text("def to_cents(v):\n    return int(v * 100)\n")
+    importlib.reload(prices)
+    assert Pipeline([price], cache=cache).run({"v": 1.5}) == {"cents": 150}

@@ -206,3 +206,101 @@ def test_a_nested_map_uses_the_batch_function_too():
     )
     assert outer.run({"xs": [1, 2], "factor": 5})["scaled"] == [5, 10]
     assert calls == [("batch", [1, 2])]
+
+
+def test_a_multi_output_batch_returning_one_tuple_per_item_is_refused_on_every_executor():
+    @node(output_name=("lo", "hi"))
+    def bounds(x: int):
+        return x - 1, x + 1
+
+    @bounds.batch
+    def bounds_batch(x: list):
+        return [(v - 1, v + 1) for v in x]  # the wrong shape, though 2 items and 2 outputs
+
+    for executor in ("sequential", "threads"):
+        with pytest.raises(OutputCountError, match="a tuple of 2 lists, one per output"):
+            Pipeline([bounds], executor=executor).map({"x": [10, 20]})
+
+
+def test_editing_the_batch_implementation_invalidates_the_cache():
+    @node(output_name="unit")
+    def scale(v: float) -> float:
+        return v / 10
+
+    @scale.batch
+    def scale_batch(v: list) -> list:
+        return [x / 100 for x in v]  # a bug in the batch path
+
+    cache = MemoryCache()
+    assert Pipeline([scale], cache=cache).map({"v": [10.0]})["unit"] == [0.1]
+
+    @scale.batch
+    def scale_batch_fixed(v: list) -> list:
+        return [x / 10 for x in v]
+
+    assert Pipeline([scale], cache=cache).map({"v": [10.0]})["unit"] == [1.0]
+
+
+def test_the_snapshot_of_a_failed_batch_reproduces_the_batch_call():
+    from hypernodes import error_snapshot
+
+    @node(output_name="y")
+    def parse(t: str) -> int:
+        return int(t)
+
+    @parse.batch
+    def parse_batch(t: list) -> list:
+        return [int(v) for v in t]
+
+    with pytest.raises(ValueError) as info:
+        Pipeline([parse]).map({"t": ["1", "2", "x"]})
+    snapshot = error_snapshot(info.value)
+    assert snapshot.inputs == {"t": ["1", "2", "x"]}
+    with pytest.raises(ValueError, match="invalid literal"):
+        snapshot.reproduce()
+
+
+def test_a_batch_timeout_names_the_batch_and_a_retry_reaches_every_item():
+    import time
+
+    from hypernodes import Retries
+    from hypernodes.errors import NodeTimeoutError
+
+    retries = []
+
+    class Retried(PipelineCallback):
+        def on_node_retry(self, node, attempt, error, delay, ctx):
+            retries.append(ctx.item_index)
+
+    @node(output_name="y", timeout=0.1, retries=Retries(max=1, backoff=0))
+    def embed(x: int) -> int:
+        return x
+
+    @embed.batch
+    def embed_batch(x):
+        time.sleep(0.5)
+        return x
+
+    with pytest.raises(NodeTimeoutError, match="in a batch of map items 0-2"):
+        Pipeline([embed], callbacks=[Retried()]).map({"x": [10, 11, 12]})
+    assert sorted(retries) == [0, 1, 2]
+
+
+def test_a_process_pool_gives_batches_of_the_size_asked_when_the_items_allow(processes, tmp_path):
+    log = tmp_path / "sizes"
+
+    @node(output_name="y")
+    def f(x: int) -> int:
+        return x
+
+    @f.batch(size=64)
+    def f_batch(x):
+        with open(log, "a") as file:
+            file.write(f"{len(x)}\n")
+        return list(x)
+
+    pipeline = Pipeline([f]).with_executor(SequentialNodeExecutor(map_executor=processes))
+    assert pipeline.map({"x": list(range(200))})["y"] == list(range(200))
+    sizes = [int(n) for n in log.read_text().split()]
+    assert sum(sizes) == 200
+    assert max(sizes) == 64  # not 200 / (4 x 2) = 25

@@ -145,3 +145,20 @@ def test_bound_values_count_in_cache_keys_like_inputs():
     pipeline.bind(factor=3)
     assert pipeline.run({"x": 1}) == {"y": 3}
     assert calls == [(1, 2), (1, 3)]
+
+
+def test_a_list_bound_on_the_inner_pipeline_can_be_mapped_over_by_a_nested_node():
+    inner = make().bind(x=[1, 2, 3])
+    outer = Pipeline([inner.as_node(name="each", map_over="x")], name="outer")
+    assert outer.unfulfilled_args == ("factor",)
+    assert outer.run({"factor": 2})["scaled"] == [2, 4, 6]
+    assert outer.run({"factor": 2, "x": [5]})["scaled"] == [10]  # the parent's list wins
+
+
+def test_a_scalar_bound_where_a_nested_node_maps_is_refused_clearly():
+    from hypernodes.errors import MapInputError
+
+    inner = make().bind(x=5)
+    outer = Pipeline([inner.as_node(name="each", input_mapping={"xs": "x"}, map_over="xs")])
+    with pytest.raises(MapInputError, match="map_over input 'xs' is an int"):
+        outer.run({"factor": 2})

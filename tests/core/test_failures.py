@@ -304,3 +304,120 @@ def test_error_snapshot_accepts_an_item_error():
     pipeline, _ = make()
     error = pipeline.map({"text": ["x"]}, on_error="continue")["parsed"][0]
     assert error_snapshot(error).inputs == {"text": "x"}
+
+
+def test_an_exception_whose_str_raises_still_becomes_an_item_error():
+    class BadStr(Exception):
+        def __str__(self):
+            raise RuntimeError("str broke")
+
+    @node(output_name="y")
+    def f(x: int) -> int:
+        if x == 1:
+            raise BadStr()
+        return x
+
+    result = Pipeline([f]).map({"x": [0, 1, 2]}, on_error="continue")
+    assert result["y"][0] == 0
+    assert result["y"][2] == 2
+    assert "BadStr whose str() raised RuntimeError" in result.errors[0].message
+
+
+def test_an_output_that_cannot_travel_back_fails_only_its_item_in_a_map_that_goes_on(processes):
+    import threading
+
+    @node(output_name="y")
+    def f(x: int):
+        return threading.Lock() if x == 1 else x
+
+    pipeline = Pipeline([f]).with_executor(SequentialNodeExecutor(map_executor=processes))
+    result = pipeline.map({"x": [0, 1, 2, 3]}, on_error="continue")
+    assert result.failed == [1]
+    assert [result["y"][i] for i in (0, 2, 3)] == [0, 2, 3]
+    assert "output 'y' (a lock) cannot be sent back" in result.errors[0].message
+    with pytest.raises(TypeError, match=r"output 'y', a lock, of map item 1"):
+        pipeline.map({"x": [0, 1, 2, 3]})
+
+
+def test_a_worker_that_dies_in_a_map_that_goes_on_fails_only_the_items_it_held():
+    import os
+
+    from hypernodes.executor import process_pool
+
+    @node(output_name="y")
+    def crash_at_three(x: int) -> int:
+        if x == 3:
+            os._exit(1)
+        return x
+
+    pool = process_pool(2)
+    try:
+        pipeline = Pipeline([crash_at_three]).with_executor(
+            SequentialNodeExecutor(map_executor=pool)
+        )
+        result = pipeline.map({"x": list(range(8))}, on_error="continue")
+        assert 3 in result.failed
+        assert all(result["y"][i] == i for i in range(8) if i not in result.failed)
+        assert result.errors[0].error_type.endswith("WorkerLostError")
+        assert pipeline.map({"x": [1, 2]}) == {"y": [1, 2]}  # a working pool again
+    finally:
+        pool.shutdown()
+
+
+def test_an_item_error_and_its_snapshot_pickle_with_the_standard_library():
+    result = Pipeline([invert_module_level]).map({"x": [1.0, 0.0]}, on_error="continue")
+    error = pickle.loads(pickle.dumps(result.errors[0]))
+    assert isinstance(error.error, ZeroDivisionError)
+    assert error.snapshot.inputs == {"x": 0.0}
+    with pytest.raises(ZeroDivisionError):
+        error.snapshot.reproduce()
+    copy = pickle.loads(pickle.dumps(result))
+    assert copy.failed == [1]
+
+
+@node(output_name="inv")
+def invert_module_level(x: float) -> float:
+    return 1 / x
+
+
+def test_a_nested_run_in_an_item_that_goes_on_keeps_the_outputs_its_failure_does_not_touch():
+    @node(output_name="inv")
+    def invert(x: float) -> float:
+        return 1 / x
+
+    @node(output_name="dbl")
+    def dbl(x: float) -> float:
+        return 2 * x
+
+    inner = Pipeline([invert, dbl], name="inner")
+    outer = Pipeline([inner.as_node(name="sub")], name="outer")
+    result = outer.map({"x": [1.0, 0.0]}, on_error="continue")
+    assert result["dbl"] == [2.0, 0.0]  # computed: it does not need the failed invert
+    assert isinstance(result["inv"][1], ItemError)
+    error = result.errors[0]
+    assert error.pipeline == error.snapshot.pipeline == ("outer", "inner")
+
+
+def test_an_exception_with_an_attribute_that_cannot_travel_comes_back_with_its_snapshot(processes):
+    result = Pipeline([raise_weird]).with_executor(SequentialNodeExecutor(map_executor=processes))
+    with pytest.raises(WeirdError) as info:
+        result.map({"x": [1, 2, 3]})
+    assert error_snapshot(info.value).inputs == {"x": 2}
+    assert any("attributes that could not be sent back: lock" in n for n in info.value.__notes__)
+    continued = result.map({"x": [1, 2, 3]}, on_error="continue")
+    assert isinstance(continued.errors[0].error, WeirdError)
+
+
+class WeirdError(Exception):
+    def __init__(self, a, b):
+        import threading
+
+        super().__init__(f"{a}-{b}")
+        self.lock = threading.Lock()
+
+
+@node(output_name="y")
+def raise_weird(x: int) -> int:
+    if x == 2:
+        raise WeirdError(x, "bad")
+    return x

@@ -246,3 +246,25 @@ def test_a_node_under_a_timeout_may_map_on_the_thread_pool_it_runs_on():
 
     pipeline = Pipeline([outer]).with_executor(pool_executor)
     assert pipeline.map({"n": [3, 4, 5]}) == {"total": [6, 12, 20]}
+
+
+def test_an_infinite_or_huge_timeout_is_refused_with_what_to_write():
+    with pytest.raises(ValueError, match="None for no limit"):
+        node(lambda x: x, output_name="y", timeout=float("inf"))
+    with pytest.raises(ValueError, match="None for no limit"):
+        Pipeline([flaky(0)[0]], timeout=1e12)
+
+
+def test_a_bad_max_delay_is_refused_and_huge_attempt_counts_do_not_overflow():
+    with pytest.raises(ValueError, match="max_delay"):
+        Retries(max=2, max_delay=-1)
+    with pytest.raises(ValueError, match="max_delay"):
+        Retries(max=2, max_delay=float("nan"))
+    assert Retries(max=2000, backoff=1, max_delay=5, jitter=False).delay(1500) == 5
+
+
+def test_a_backoff_function_that_raises_keeps_the_nodes_own_error():
+    fetch, _ = flaky(5)
+    with pytest.raises(OSError, match="try 1") as info:
+        Pipeline([fetch], retries=Retries(max=3, backoff=lambda attempt: 1 / 0)).run({"x": 1})
+    assert any("Retries(backoff=...) raised" in n for n in info.value.__notes__)

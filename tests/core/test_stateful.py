@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import pickle
 import threading
 import time
@@ -166,3 +167,111 @@ def test_a_constructor_running_on_sixteen_threads_runs_once(monkeypatch):
         gate.set()
         assert [f.result() for f in futures] == [1] * 16
     assert count == [1]
+
+
+def test_a_class_of_its_own_cache_key_counts_too_so_changed_weights_miss(tmp_path):
+    weights = tmp_path / "weights"
+    weights.write_text("2")
+
+    @stateful
+    class Weighted:
+        def __init__(self, path):
+            self.path = path
+            with open(path) as file:
+                self.k = int(file.read())
+
+        def __cache_key__(self):
+            with open(self.path) as file:
+                return (self.path, file.read())
+
+        def predict(self, x):
+            return x * self.k
+
+    @node(output_name="y")
+    def predicted(x: int, model) -> int:
+        return model.predict(x)
+
+    cache = MemoryCache()
+    assert Pipeline([predicted], cache=cache).run({"x": 5, "model": Weighted(str(weights))}) == {
+        "y": 10
+    }
+    weights.write_text("3")
+    assert Pipeline([predicted], cache=cache).run({"x": 5, "model": Weighted(str(weights))}) == {
+        "y": 15
+    }
+
+
+def test_the_built_object_is_freed_with_the_last_handle():
+    import gc
+    import weakref
+
+    refs = []
+
+    @stateful
+    class Heavy:
+        def __init__(self, name):
+            self.payload = [0] * 10
+            refs.append(weakref.ref(self))
+
+    handle = Heavy("v")
+    handle.payload  # noqa: B018 - builds it
+    twin = copy.copy(handle)  # as unpickling makes it: the same resource, in this process
+    del handle
+    gc.collect()
+    assert refs[0]() is not None  # the twin still uses it
+    del twin
+    gc.collect()
+    assert refs[0]() is None
+
+
+@stateful
+class Vocab:
+    SIZE = 3
+
+    def __init__(self, name):
+        self.words = ["a", "b", "c"]
+
+    def __len__(self):
+        return len(self.words)
+
+    def __getitem__(self, index):
+        return self.words[index]
+
+    def __iter__(self):
+        return iter(self.words)
+
+    def __contains__(self, word):
+        return word in self.words
+
+    @classmethod
+    def size(cls):
+        return cls.SIZE
+
+
+def test_a_handle_passes_the_container_protocols_and_class_attributes_through():
+    vocab = Vocab("en")
+    assert bool(vocab)
+    assert not vocab.built  # truth does not build it
+    assert len(vocab) == 3
+    assert vocab[0] == "a"
+    assert list(vocab) == ["a", "b", "c"]
+    assert "b" in vocab
+    assert Vocab.SIZE == 3
+    assert Vocab.size() == 3
+    assert isinstance(vocab, Vocab)
+    assert isinstance(vocab.instance, Vocab)
+
+
+def test_asking_a_handle_for_a_protocol_it_lacks_builds_nothing():
+    model = Model("quiet")
+    assert not hasattr(model, "__array__")
+    assert not model.built
+
+
+def test_a_handle_of_a_class_made_stateful_under_another_name_pickles():
+    import json
+
+    decoder = stateful(json.JSONDecoder)()
+    copy = pickle.loads(pickle.dumps(decoder))
+    assert copy.decode('{"a": 1}') == {"a": 1}
+    assert type(copy) is stateful(json.JSONDecoder)

@@ -122,7 +122,14 @@ class PluginWarning(UserWarning):
 
 
 class WorkerLostError(HyperNodesError, RuntimeError):
-    """A pool worker died while running map items; the message names the items in flight."""
+    """A pool worker died while running map items; the message names the items in flight.
+
+    ``lost`` lists their indices and ``results`` holds what every other item gave
+    (``None`` where lost): a map that goes on past failures keeps them.
+    """
+
+    lost: list[int]
+    results: list[object]
 
 
 class NodeTimeoutError(HyperNodesError, TimeoutError):

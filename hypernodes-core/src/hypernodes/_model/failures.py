@@ -29,6 +29,14 @@ ON_ERROR = ("raise", "continue")
 _SNAPSHOT = "__hypernodes_snapshot__"
 
 
+def safe_str(error: BaseException | None) -> str:
+    """``str(error)``, or a description when its ``__str__`` itself raises."""
+    try:
+        return str(error)
+    except Exception as exc:
+        return f"<{type(error).__name__} whose str() raised {type(exc).__name__}: {exc}>"
+
+
 def check_on_error(on_error: str, where: str) -> None:
     """Refuse an ``on_error`` that is neither ``"raise"`` nor ``"continue"``."""
     if on_error not in ON_ERROR:
@@ -46,8 +54,10 @@ class ErrorSnapshot:
 
     - ``node``: the node's name; ``pipeline``: the enclosing pipeline names,
       outermost first; ``item_path``: the enclosing map items' indices;
-    - ``function``: the node's function; ``inputs``: the values of its
-      parameters in that call (a node default where an input was left out).
+    - ``function``: what was called (the node, callable as its function; a
+      batch implementation for a failed batch); ``inputs``: the values of its
+      parameters in that call (a node default where an input was left out;
+      lists for a batch).
 
     It pickles (to inspect a failure from a process pool or a container) when
     its values do; a snapshot whose inputs cannot be pickled travels without
@@ -120,7 +130,7 @@ def snapshot_call(
         return
     defaults = step.defaults
     inputs = {p: values[p] if p in values else defaults[p] for p in step.params}
-    function = getattr(step.node, "func", step.func)
+    function: Any = step.node  # the node: it pickles by reference when importable
     try:
         setattr(exc, _SNAPSHOT, ErrorSnapshot(step.name, function, inputs, path, items))
     except Exception:  # pragma: no cover - exception types without a __dict__
@@ -203,7 +213,7 @@ class ItemError:
         self.snapshot = snapshot
         kind = type(error)
         self.error_type = error_type or f"{kind.__module__}.{kind.__qualname__}"
-        self.message = message if message is not None else str(error)
+        self.message = message if message is not None else safe_str(error)
         self.traceback = (
             traceback_text
             if traceback_text is not None
@@ -219,8 +229,11 @@ class ItemError:
         """The ItemError of ``exc``, raised in ``step`` (or in a node nested in it) in
         the item at ``items``; ``node`` names the node that raised."""
         snapshot = error_snapshot(exc)
-        node = snapshot.node if snapshot is not None else step.name
-        return cls(node, exc, item_path=items, pipeline=path, snapshot=snapshot)
+        if snapshot is not None:  # the node that raised, where it is
+            return cls(
+                snapshot.node, exc, item_path=items, pipeline=snapshot.pipeline, snapshot=snapshot
+            )
+        return cls(step.name, exc, item_path=items, pipeline=path, snapshot=snapshot)
 
     @property
     def index(self) -> int | None:
@@ -283,8 +296,12 @@ def _rebuild_item_error(
 
     try:
         error = load_error(data)
-    except Exception:  # its class does not exist here: the text fields tell
+    except Exception:  # its class does not exist here
         error = None
+    if error is None:  # what travelled is its description: keep it an exception
+        from ..errors import RemoteError
+
+        error = RemoteError(f"{error_type}: {message}", error_type, traceback_text)
     return ItemError(
         node,
         error,

@@ -150,12 +150,22 @@ class PipelineNode(Configurable):
     ) -> dict[str, Any]:
         """Run the inner pipeline on the outer ``values``; return outer-named outputs."""
         to_inner = self.input_mapping
-        inner_inputs = {to_inner.get(p, p): values[p] for p in self.parameters if p in values}
+        given = {p: values[p] for p in self.parameters if p in values}
         bound = self.pipeline._bound
+        if self.map_over:  # a list to map over may be bound on the inner pipeline
+            for outer in self.map_over:
+                inner = to_inner.get(outer, outer)
+                if outer not in given and inner in bound:
+                    given[outer] = bound[inner]
+            MapItems(given, self.map_over, self.map_mode, where=f"Node {self.name!r}")
+        inner_inputs = {to_inner.get(p, p): v for p, v in given.items()}
         if bound:  # the parent's values win over the inner pipeline's bindings
             inner_inputs = {**bound, **inner_inputs}
         config = self._layer_on(self.pipeline._layer_on(ctx.config))
         child = ctx.nested(config, self.pipeline.name)
+        # The items of this node's map go on past failures if it says so; a run nested in
+        # an item of a map that goes on is part of that item: it goes on too.
+        child.continuing = self.on_error == "continue" if self.map_over else ctx.continuing
         backend = config.run_backend
         dispatch = child.dispatch
         if dispatch is not None:
@@ -164,8 +174,6 @@ class PipelineNode(Configurable):
             nodes = self.pipeline.plan(inner_outputs).node_names
             dispatch.emit("on_nested_pipeline_start", self.name, self.pipeline.name, nodes, cb)
         if self.map_over:
-            MapItems(values, self.map_over, self.map_mode, where=f"Node {self.name!r}")
-            child.continuing = self.on_error == "continue"
             result: dict[str, Any] = backend.map(
                 self.pipeline,
                 inner_inputs,

@@ -65,6 +65,18 @@ class Retries:
                 f"attempt -> seconds, got {backoff!r}."
             )
             raise ValueError(msg)
+        if (
+            isinstance(max_delay, bool)
+            or not isinstance(max_delay, int | float)
+            or not (0 <= max_delay < float("inf"))
+        ):
+            msg = (
+                f"Retries(max_delay=...) must be a number of seconds, 0 or more; got {max_delay!r}."
+            )
+            raise ValueError(msg)
+        if not callable(backoff) and backoff == float("inf"):
+            msg = "Retries(backoff=...) must be a finite number of seconds."
+            raise ValueError(msg)
         self.max = max
         self.on = kinds
         self.backoff: Any = backoff
@@ -80,7 +92,7 @@ class Retries:
         if callable(self.backoff):
             return max(0.0, float(self.backoff(attempt)))
         first: float = self.backoff
-        seconds: float = min(self.max_delay, first * 2.0 ** (attempt - 1))
+        seconds: float = min(self.max_delay, first * 2.0 ** min(attempt - 1, 60))
         return seconds * random.uniform(0.5, 1.5) if self.jitter else seconds
 
     def __eq__(self, other: object) -> bool:
@@ -123,9 +135,15 @@ def to_retries(value: Any, where: str = "retries") -> Retries | None:
 
 def to_timeout(value: Any, where: str = "timeout") -> float | None:
     """Seconds (or ``None``) from what a user wrote."""
+    import threading
+
     if value is None:
         return None
-    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if number and 0 < value <= threading.TIMEOUT_MAX:
         return float(value)
-    msg = f"{where} takes the seconds one node call may take (more than 0) or None, got {value!r}."
+    msg = (
+        f"{where} takes the seconds one node call may take (more than 0, at most "
+        f"{threading.TIMEOUT_MAX:.0f}) or None for no limit, got {value!r}."
+    )
     raise ValueError(msg)

@@ -177,6 +177,11 @@ def _library_roots() -> tuple[str, ...]:
     return tuple(sorted(roots))
 
 
+#: hypernodes' own packages: library code wherever they are installed from (a user's
+#: ``hypernodes_shop`` is the user's own).
+OUR_PACKAGES = frozenset({"hypernodes", "hypernodes_rich", "hypernodes_modal", "hypernodes_daft"})
+
+
 def is_user_module(module_name: str | None) -> bool:
     """Whether code of this module is the user's own (followed by code, not by name).
 
@@ -193,7 +198,7 @@ def is_user_module(module_name: str | None) -> bool:
         _roots = _library_roots()
     top = module_name.partition(".")[0]
     stdlib = top in sys.builtin_module_names or top in sys.stdlib_module_names
-    if stdlib or top.startswith("hypernodes"):
+    if stdlib or top in OUR_PACKAGES:
         library = True
     else:
         module = sys.modules.get(module_name) or sys.modules.get(top)

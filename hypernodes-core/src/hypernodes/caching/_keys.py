@@ -9,9 +9,10 @@ The key of one node call is a BLAKE2b digest of:
 
 1. **The node's code** — bytecode, constants (nested functions and lambdas
    recursively, set literals sorted), names and argument layout; never line
-   numbers or file names. A ``functools.partial`` counts as its function plus
-   its arguments, a bound method as its function plus its object, a callable
-   object as its class plus its state.
+   numbers or file names. A node with a batch implementation (``@node.batch``)
+   counts both functions: ``map`` runs the batch one. A ``functools.partial``
+   counts as its function plus its arguments, a bound method as its function
+   plus its object, a callable object as its class plus its state.
 2. **The code it reaches, followed by code** where it is the user's own (any
    module outside the standard library, installed packages and hypernodes),
    transitively (``_reach``):
@@ -22,6 +23,7 @@ The key of one node call is a BLAKE2b digest of:
      ``import pkg.sub``), imported at key time if not imported yet; a module
      of an installed package by its name;
    - functions by code, globals, imports, closure values and defaults;
+     ``functools.singledispatch`` functions by every registered implementation;
      ``functools.lru_cache``/``cache``, ``partial``, ``staticmethod``,
      ``classmethod``, ``property``, ``cached_property`` and decorators by what
      they wrap (a decorator returning a function or a callable object is

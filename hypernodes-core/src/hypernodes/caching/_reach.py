@@ -67,9 +67,19 @@ def feed_function(walk: Walk, h: Any, func: types.FunctionType, where: str) -> N
     """A function: the user's by code, globals, imports, closure and defaults."""
     if not is_user_function(func):
         h.update(b"fn:" + qualified_name(func).encode())
-        wrapped = vars(func).get("__wrapped__")  # a library decorator's wrapper
+        attributes = vars(func)
+        wrapped = attributes.get("__wrapped__")  # a library decorator's wrapper
         if wrapped is not None:
             walk.value(h, wrapped, where, 1, False)
+        registry = attributes.get("registry")  # functools.singledispatch: every implementation
+        if registry is not None and callable(attributes.get("dispatch")):
+            for kind, implementation in sorted(
+                registry.items(), key=lambda pair: qualified_name(pair[0])
+            ):
+                h.update(b"|r:" + qualified_name(kind).encode() + b"=")
+                walk.value(
+                    h, implementation, child(where, f"{kind.__name__} implementation"), 1, False
+                )
         return
     if func in walk.seen:
         h.update(b"seen:" + qualified_name(func).encode())
@@ -99,10 +109,13 @@ def feed_function(walk: Walk, h: Any, func: types.FunctionType, where: str) -> N
             except ValueError:  # an empty cell
                 h.update(b"empty")
                 continue
+            place = child(where, f"closure {name}")
             if name in info.written_only and type(contents) in _LOG_TYPES:
-                _written_only(walk, h, contents, child(where, f"closure {name}"))
+                _written_only(walk, h, contents, place)
                 continue
-            walk.reached(h, contents, child(where, f"closure {name}"))
+            walk.reached(h, contents, place)
+            if isinstance(contents, types.ModuleType):  # a module held in a closure, as a global
+                _module_attributes(walk, h, contents, info.names, place)
     for index, default in enumerate(func.__defaults__ or ()):
         h.update(b"|d=")
         walk.reached(h, default, child(where, f"default #{index}"))

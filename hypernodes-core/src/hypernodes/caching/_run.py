@@ -86,6 +86,9 @@ class CacheRun:
             walk = Walk(self._classes)
             try:
                 found = walk.fingerprint(step.node.func)  # type: ignore[union-attr]
+                batch = step.batch
+                if batch is not None:  # map runs it: its code counts too
+                    found += ":batch:" + walk.fingerprint(batch)
             except Exception as exc:  # never fail the run for a key
                 self._warn(
                     step, "code", f"is not cached: its code cannot be fingerprinted ({exc!r})."

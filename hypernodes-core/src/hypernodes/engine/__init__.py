@@ -15,7 +15,11 @@ What is here:
   params, defaults, outputs, async or not, cache flag, and for a nested
   pipeline its ``map_over``, ``map_mode``, mappings, bound inputs and inner plan.
 - :class:`MapItems`: map inputs validated and expanded (zip or product), the
-  one implementation ``Pipeline.map`` and nested ``map_over`` share.
+  one implementation ``Pipeline.map`` and nested ``map_over`` share;
+  :func:`run_items`: items of a map run node by node, calling batch
+  implementations (``@node.batch``) on chunks, as the built-in executors do.
+- ``UNSET``: what ``Step.retries`` / ``Step.timeout`` hold when a node sets
+  none of its own (``ctx.policy(step)`` resolves them).
 - :class:`RunContext`: the facade over one run — execute a step, emit events,
   open and close the scopes callbacks see, cache lookups and stores,
   :meth:`~RunContext.detach` and :meth:`~RunContext.replay`.
@@ -39,10 +43,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .._model.config import Config
+    from .._model.config import UNSET, Config
     from .._model.plan import Plan, Step
     from ..callbacks._record import Event
     from ._backend import Backend, LocalBackend
+    from ._batch import run_items
     from ._context import DetachedContext, RunContext
     from ._items import MAP_MODES, MapItems
     from ._loop import run_coroutine
@@ -51,6 +56,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAP_MODES",
+    "UNSET",
     "Backend",
     "Config",
     "DetachedContext",
@@ -64,6 +70,7 @@ __all__ = [
     "note",
     "pack",
     "run_coroutine",
+    "run_items",
     "run_job",
     "unpack",
 ]
@@ -71,6 +78,7 @@ __all__ = [
 # Imported on first use: `import hypernodes` must not pay for cloudpickle or asyncio.
 _WHERE = {
     "MAP_MODES": "._items",
+    "UNSET": ".._model.config",
     "Backend": "._backend",
     "Config": ".._model.config",
     "DetachedContext": "._context",
@@ -84,6 +92,7 @@ _WHERE = {
     "note": "._steps",
     "pack": "._remote",
     "run_coroutine": "._loop",
+    "run_items": "._batch",
     "run_job": "._remote",
     "unpack": "._remote",
 }

@@ -19,8 +19,9 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from .._model.failures import ItemError, locate_snapshot, snapshot_call
+from .._model.failures import ErrorSnapshot, ItemError, error_snapshot, locate_snapshot
 from ..errors import OutputCountError
+from ._items import item_spans
 from ._steps import execute, lookup, note, policy, remember, step_failed
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from .._model.plan import Plan, Step
     from ._context import RunContext
 
-__all__ = ["run_items_batched"]
+__all__ = ["run_items", "run_items_batched"]
 
 
 def run_items_batched(
@@ -87,6 +88,10 @@ def run_items_batched(
             item.end_item()
 
 
+#: The public name (``hypernodes.engine.run_items``).
+run_items = run_items_batched
+
+
 def _batched(
     step: Step,
     rows: list[dict[str, Any]],
@@ -131,17 +136,25 @@ def _call_batch(
         else:
             arguments[name] = [rows[index][name] for index, _ in chunk]
     ctx = contexts[chunk[0][0]]
+    items = [first + index for index, _ in chunk]
+    batch = _Batch([contexts[index] for index, _ in chunk], ctx, items)
     started = time.perf_counter()
     try:
-        results = _call(step, arguments, ctx, len(chunk))
+        results = _call(step, arguments, batch, len(chunk))
     except Exception as exc:
         if ctx.continuing:  # find the bad items: each again, with the per-item function
             for index, _ in chunk:
                 execute(step, rows[index], contexts[index], hashes[index])
             return
-        items = [first + index for index, _ in chunk]
-        note(exc, f"in a batch of node {step.name!r} holding map items {_spans(items)}")
-        snapshot_call(exc, step, head, ctx.path, ctx.item_path)
+        note(exc, f"in a batch of node {step.name!r} holding map items {item_spans(items)}")
+        if error_snapshot(exc) is None:  # the call that failed: the batch, on its arguments
+            function = step.batch
+            assert function is not None
+            snapshot = ErrorSnapshot(step.name, function, arguments, ctx.path, ctx.item_path)
+            try:
+                exc.__hypernodes_snapshot__ = snapshot  # type: ignore[attr-defined]
+            except Exception:  # pragma: no cover - exception types without a __dict__
+                pass
         for index, _ in chunk:
             contexts[index].emit("on_node_start", step.name)
         ctx.fail(step.name, exc)
@@ -164,15 +177,34 @@ def _call_batch(
         remember(step, values, item, hashes[index], key)
 
 
-def _call(step: Step, arguments: dict[str, Any], ctx: RunContext, count: int) -> Any:
+class _Batch:
+    """What the retry and timeout guard needs of a context, for a batch of items: retry
+    events go to every item of the batch, and a timeout names the batch."""
+
+    __slots__ = ("config", "contexts", "item_path", "path", "where")
+
+    def __init__(self, contexts: list[RunContext], head: RunContext, items: list[int]) -> None:
+        self.contexts = contexts
+        self.config = head.config
+        self.path = head.path
+        self.item_path = head.item_path
+        self.where = f" in a batch of map items {item_spans(items)}"
+
+    def emit(self, hook: str, *args: Any) -> None:
+        for ctx in self.contexts:
+            ctx.emit(hook, *args)
+
+
+def _call(step: Step, arguments: dict[str, Any], ctx: _Batch, count: int) -> Any:
     batch = step.batch
     assert batch is not None
-    guard = policy(step, ctx)
+    guard = policy(step, ctx)  # type: ignore[arg-type]
     is_async = _is_async(batch)
     if guard is not None:
         from ._guard import call_guarded
 
-        result = call_guarded(step, lambda: batch(**arguments), ctx, *guard, is_async=is_async)
+        call = lambda: batch(**arguments)  # noqa: E731
+        result = call_guarded(step, call, ctx, *guard, is_async=is_async)  # type: ignore[arg-type]
     else:
         result = batch(**arguments)
         if is_async:
@@ -191,13 +223,13 @@ def _is_async(func: Any) -> bool:
 
 def _check_lengths(step: Step, result: Any, count: int) -> None:
     columns = [result] if step.output is not None else result
-    if step.output is None and (
-        not isinstance(result, tuple | list) or len(result) != len(step.outputs)
-    ):
+    if step.output is None and (not isinstance(result, tuple) or len(result) != len(step.outputs)):
         msg = (
             f"The batch implementation of node {step.name!r} (outputs {step.outputs!r}) must "
-            f"return a tuple of {len(step.outputs)} lists, one per output; got "
-            f"{type(result).__name__}."
+            f"return a tuple of {len(step.outputs)} lists, one per output (not one tuple per "
+            f"item); got {type(result).__name__}"
+            + (f" of {len(result)}" if isinstance(result, tuple | list) else "")
+            + "."
         )
         raise OutputCountError(msg)
     for name, column in zip(step.outputs, columns, strict=True):
@@ -212,19 +244,3 @@ def _check_lengths(step: Step, result: Any, count: int) -> None:
                 f"returned {got} for {name!r}: return one value per item, in order."
             )
             raise OutputCountError(msg)
-
-
-def _spans(indices: list[int]) -> str:
-    """``0-3, 7`` for [0, 1, 2, 3, 7]."""
-    if not indices:
-        return "(none)"
-    parts: list[str] = []
-    start = previous = indices[0]
-    for index in [*indices[1:], None]:
-        if index is not None and index == previous + 1:
-            previous = index
-            continue
-        parts.append(f"{start}-{previous}" if previous > start else str(start))
-        if index is not None:
-            start = previous = index
-    return ", ".join(parts)

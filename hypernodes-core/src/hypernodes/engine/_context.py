@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from .._model.config import Config
     from .._model.plan import Step
+    from .._model.retries import Retries
     from ..caching._run import CacheRun
     from ..callbacks._hooks import CallbackContext, PipelineCallback
 
@@ -327,6 +328,13 @@ class RunContext:
         except Exception as exc:
             self.note_error(exc, step, values)
             raise
+
+    def policy(self, step: Step) -> tuple[Retries | None, float | None]:
+        """The retries and timeout a call of ``step`` runs with here: the node's own
+        (``@node(retries=..., timeout=...)``) where it sets them, else this run's."""
+        retries = step.retries if step.retries is not UNSET else self.config.retries
+        timeout = step.timeout if step.timeout is not UNSET else self.config.timeout
+        return retries, timeout
 
     def cache_lookup(
         self, step: Step, values: dict[str, Any], hashes: dict[str, str] | None = None

@@ -95,7 +95,11 @@ def _next_try(
         if attempt > 1:
             note(exc, f"node {step.name!r} failed {attempt} times (retries={retries.max})")  # type: ignore[union-attr]
         raise exc
-    delay = retries.delay(attempt)
+    try:
+        delay = retries.delay(attempt)
+    except Exception as failure:  # a backoff function that raises: the node's error stays
+        note(exc, f"its Retries(backoff=...) raised {failure!r}; it was not tried again")
+        raise exc from None
     ctx.emit("on_node_retry", step.name, attempt, exc, delay)
     return delay
 
@@ -135,7 +139,9 @@ def _on_own_thread(step: Step, call: Callable[[], Any], ctx: RunContext, timeout
 
 
 def _timed_out(step: Step, ctx: RunContext, timeout: float, what: str) -> NodeTimeoutError:
-    where = f" in map item {ctx.item_path[-1]}" if ctx.item_path else ""
+    where = getattr(ctx, "where", None)  # a batch names its items
+    if where is None:
+        where = f" in map item {ctx.item_path[-1]}" if ctx.item_path else ""
     msg = (
         f"Node {step.name!r} took longer than its timeout of {timeout:g} s{where} of "
         f"pipeline {ctx.path[-1]!r}; {what}."

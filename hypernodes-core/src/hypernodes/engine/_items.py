@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import MapInputError, ZipLengthError, suggest
 
-__all__ = ["MAP_MODES", "MapItems", "is_item_list"]
+__all__ = ["MAP_MODES", "MapItems", "is_item_list", "item_spans"]
 
 #: ``"zip"`` pairs the i-th items; ``"product"`` takes every combination.
 MAP_MODES = ("zip", "product")
@@ -179,3 +179,20 @@ def _names(
             msg = f"{where}: map_over input {name!r} is {_why_not_items(value)}."
             raise MapInputError(msg)
     return names
+
+
+def item_spans(indices: Iterable[int]) -> str:
+    """Item indices as ranges: ``0-3, 7`` for [0, 1, 2, 3, 7]."""
+    ordered = sorted(indices)
+    if not ordered:
+        return "(none)"
+    parts: list[str] = []
+    start = previous = ordered[0]
+    for index in [*ordered[1:], None]:
+        if index is not None and index == previous + 1:
+            previous = index
+            continue
+        parts.append(f"{start}-{previous}" if previous > start else str(start))
+        if index is not None:
+            start = previous = index
+    return ", ".join(parts)

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 import cloudpickle
 
+from .._model.failures import safe_str
 from .._model.node import Node
 from ..callbacks._hooks import PipelineCallback
 from ..callbacks._record import StandIn, token_of
@@ -202,15 +203,27 @@ def pack_error(exc: BaseException) -> tuple[bytes | None, str, str, str]:
 
     The exception is packed as itself when it unpacks again; when its class'
     constructor does not match its args, it is rebuilt without calling the
-    constructor; when even that fails, only the description travels.
+    constructor; when some of its attributes cannot travel (a lock), it is
+    rebuilt without them (a note names them); when even that fails, only the
+    description travels.
     """
     kind = type(exc)
     type_name = f"{kind.__module__}.{kind.__qualname__}"
+    message = safe_str(exc)
     text = "".join(traceback.format_tb(exc.__traceback__)) + (
         "".join(traceback.format_exception_only(kind, exc)).rstrip()
     )
+    state = dict(vars(exc))
+    attempts: list[Any] = [exc, (_rebuild_exception, kind, exc.args, state)]
+    dropped = [name for name, value in state.items() if not _packs(value)]
+    if dropped:
+        kept = {k: v for k, v in state.items() if k not in dropped}
+        notes = [*kept.get("__notes__", [])]
+        notes.append(f"hypernodes: attributes that could not be sent back: {', '.join(dropped)}")
+        kept["__notes__"] = notes
+        attempts.append((_rebuild_exception, kind, exc.args, kept))
     data: bytes | None = None
-    for attempt in (exc, (_rebuild_exception, kind, exc.args, dict(vars(exc)))):
+    for attempt in attempts:
         try:
             candidate = _dumps(attempt)
             loaded = unpack(candidate)
@@ -223,7 +236,15 @@ def pack_error(exc: BaseException) -> tuple[bytes | None, str, str, str]:
                 continue
         data = candidate
         break
-    return data, type_name, str(exc), text
+    return data, type_name, message, text
+
+
+def _packs(value: Any) -> bool:
+    try:
+        _dumps(value)
+    except Exception:
+        return False
+    return True
 
 
 def load_error(data: bytes | None) -> BaseException | None:
@@ -239,7 +260,7 @@ def unpack_error(packed: tuple[bytes | None, str, str, str], where: str) -> Base
     """The exception :func:`pack_error` packed, with the remote traceback as a note."""
     data, type_name, message, text = packed
     exc: BaseException | None = None
-    reason = "its type could not be rebuilt there"
+    reason = "neither it nor its type could be pickled there"
     try:
         exc = load_error(data)
     except Exception as unpack_exc:
@@ -457,6 +478,7 @@ def run_job(payload: bytes, chunk: bytes | None = None) -> bytes:
     body = _unpacked(payload, keep=chunk is not None)
     kind, detached, pipeline, executor = body[:4]
     ctx = detached.attach()
+    first = 0  # the index of a chunk's first item
     outputs: Any = None
     error: tuple[bytes | None, str, str, str] | None = None
     try:
@@ -479,7 +501,9 @@ def run_job(payload: bytes, chunk: bytes | None = None) -> bytes:
             )
         else:
             assert chunk is not None, "an items job runs chunk by chunk"
-            outputs = _run_rows(ctx, pipeline, executor, body[4:], unpack(chunk))
+            rows_in = unpack(chunk)
+            first = rows_in[0]
+            outputs = _run_rows(ctx, pipeline, executor, body[4:], rows_in)
     except BaseException as exc:
         error = pack_error(exc)
     finally:
@@ -488,11 +512,55 @@ def run_job(payload: bytes, chunk: bytes | None = None) -> bytes:
     try:
         return _dumps((outputs, events, error))
     except Exception as exc:
+        if kind == "items" and ctx.continuing and error is None:  # the map goes on: those
+            rows = _portable_rows(outputs, pipeline.plan(body[5]), ctx, first, exc)
+            return _dumps((rows, events, error))  # items failed, the rest come back
+        where = _unsendable(outputs, pipeline.plan(body[5]) if kind == "items" else None, first)
         failure = TypeError(
-            f"The outputs of pipeline {ctx.path[-1]!r} cannot be sent back: "
+            f"The outputs of pipeline {ctx.path[-1]!r} cannot be sent back{where}: "
             f"{type(exc).__name__}: {exc}. Return picklable values from the nodes."
         )
         return _dumps((None, events, pack_error(failure)))
+
+
+def _portable_rows(
+    rows: list[tuple[Any, ...]], plan: Any, ctx: RunContext, start: int, exc: Exception
+) -> list[tuple[Any, ...]]:
+    """The rows with every value that cannot be sent back replaced by an ItemError."""
+    from .._model.failures import ItemError
+
+    producer = plan.graph.producer
+    portable = []
+    for offset, row in enumerate(rows):
+        cells = []
+        for name, value in zip(plan.outputs, row, strict=True):
+            if _packs(value):
+                cells.append(value)
+                continue
+            failure = TypeError(
+                f"output {name!r} (a {type(value).__name__}) cannot be sent back from "
+                f"another process; return picklable values from the nodes ({exc})"
+            )
+            where = (*ctx.item_path, start + offset)
+            node = producer[name].name if name in producer else name
+            cells.append(ItemError(node, failure, item_path=where, pipeline=ctx.path))
+        portable.append(tuple(cells))
+    return portable
+
+
+def _unsendable(outputs: Any, plan: Any, first: int) -> str:
+    """`` (output 'y', a lock, of map item 3)``: the first value that cannot be sent back."""
+    if plan is not None:  # the rows of a chunk of map items
+        for offset, row in enumerate(outputs or ()):
+            for name, value in zip(plan.outputs, row, strict=True):
+                if not _packs(value):
+                    kind = type(value).__name__
+                    return f" (output {name!r}, a {kind}, of map item {first + offset})"
+        return ""
+    for name, value in outputs.items() if isinstance(outputs, dict) else ():
+        if not _packs(value):
+            return f" (output {name!r}, a {type(value).__name__})"
+    return ""
 
 
 def _unpacked(payload: bytes, keep: bool) -> Any:

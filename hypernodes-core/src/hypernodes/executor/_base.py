@@ -6,7 +6,7 @@ from concurrent.futures import BrokenExecutor, Executor
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .._model.failures import locate_snapshot
+from .._model.failures import ItemError, locate_snapshot
 from ..engine._backend import LocalBackend
 from ..engine._batch import run_items_batched
 from ..engine._items import MapItems
@@ -179,9 +179,16 @@ class TaskExecutor(ExecutorStrategy):
         except BrokenExecutor:  # broken by an earlier map: replace it and go on
             pool = self._replace_pool(pool)
             return map_in_pool(self, pipeline, plan, output_name, items, ctx, pool)
-        except WorkerLostError:  # this map lost a worker; the next one gets a working pool
+        except WorkerLostError as exc:  # this map lost a worker; the next one gets a working pool
             self._replace_pool(pool)
-            raise
+            if not ctx.continuing or not hasattr(exc, "lost"):
+                raise
+            results: list[Any] = list(exc.results)  # the map goes on: lost items failed
+            for index in exc.lost:
+                where = (*ctx.item_path, index)
+                error = ItemError("(lost with its worker)", exc, item_path=where, pipeline=ctx.path)
+                results[index] = tuple(error for _ in plan.outputs)
+            return results
 
     def _replace_pool(self, pool: Executor) -> Executor:
         try:

@@ -10,7 +10,8 @@ Two paths, chosen by where the pool runs its work:
   the pipeline, the executor, the run's detached context and the inputs shared
   by every item ONCE per map; the mapped values travel in chunks sized so
   every worker is busy (``ceil(n / (OVERSUBSCRIPTION * workers))``, at most
-  ``MAX_CHUNK``), and each worker unpacks the payload once per map.
+  ``MAX_CHUNK``; bigger for batched nodes, see :func:`chunk_size`), and each
+  worker unpacks the payload once per map.
 
 Either way results keep input order; a failing item raises its own exception
 type with the item index in a note; a map started from a thread that is
@@ -40,6 +41,7 @@ from concurrent.futures import (
 from typing import TYPE_CHECKING, Any
 
 from ..engine._batch import run_items_batched
+from ..engine._items import item_spans
 from ..engine._occupancy import occupies, occupying
 from ..engine._remote import Job, run_job
 from ..engine._steps import note, run_item
@@ -86,7 +88,7 @@ def map_in_pool(
     """Run every item in ``pool``; return each item's output values, in order."""
     if isinstance(pool, ThreadPoolExecutor):
         return _map_in_threads(strategy, plan, list(items), set(items.shared), ctx, pool)
-    return _map_out_of_process(strategy, pipeline, output_key, items, ctx, pool)
+    return _map_out_of_process(strategy, pipeline, plan, output_key, items, ctx, pool)
 
 
 def _map_in_threads(
@@ -124,8 +126,8 @@ def _map_in_threads(
     if ctx.dispatch is not None:
         ctx.dispatch.concurrent()
     workers = min(count, worker_count(pool))
-    if plan.batched:  # node by node: each worker takes a whole chunk of the items
-        size = -(-count // workers)
+    if plan.batched:  # node by node: each worker takes whole chunks of the items
+        size = chunk_size(plan, count, workers)
         futures = [
             pool.submit(_chunk_batched, pool, plan, items, shared, start, size, ctx, results)
             for start in range(0, count, size)
@@ -154,6 +156,25 @@ def _chunk_batched(
         results[start + offset] = tuple([values[name] for name in outputs])
 
 
+def chunk_size(plan: Plan, count: int, workers: int) -> int:
+    """How many items one chunk of a map carries to a pool worker.
+
+    ``OVERSUBSCRIPTION`` chunks per worker (at most ``MAX_CHUNK`` items), so a
+    slow chunk never leaves workers idle. A plan with a batched node gets
+    chunks big enough for its batches (``@node.batch(size=...)``; every item
+    of a worker's share when a batch takes all), never more than a worker's
+    share, so every worker still gets work.
+    """
+    workers = max(1, workers)
+    share = -(-count // workers)
+    size = max(1, min(MAX_CHUNK, -(-count // (OVERSUBSCRIPTION * workers))))
+    if plan.batched:
+        sizes = [step.batch_size for step in plan.steps if step.batch is not None]
+        wanted = share if None in sizes else max(size, *[s for s in sizes if s is not None])
+        size = max(1, min(share, wanted))
+    return size
+
+
 def _wait_all(futures: list[Future[Any]], stopped: threading.Event | None = None) -> None:
     """Wait for every future; on the first error or an interrupt, cancel the rest and raise."""
     try:
@@ -179,6 +200,7 @@ def _wait_all(futures: list[Future[Any]], stopped: threading.Event | None = None
 def _map_out_of_process(
     strategy: TaskExecutor,
     pipeline: Pipeline,
+    plan: Plan,
     output_key: tuple[str, ...] | None,
     items: MapItems,
     ctx: RunContext,
@@ -188,7 +210,7 @@ def _map_out_of_process(
     where = f"a worker of {type(pool).__name__}"
     job = Job.items(pipeline, strategy, ctx, items, output_key, where=where)
     count = len(items)
-    size = max(1, min(MAX_CHUNK, -(-count // (OVERSUBSCRIPTION * worker_count(pool)))))
+    size = chunk_size(plan, count, worker_count(pool))
     chunks: dict[Future[bytes], int] = {}
     results: list[Any] = [None] * count
     try:
@@ -201,16 +223,17 @@ def _map_out_of_process(
     except BrokenExecutor as exc:
         job.stop()
         _cancel(chunks)
-        lost = sorted(
-            start for future, start in chunks.items() if not future.done() or _lost(future)
-        )
-        spans = ", ".join(f"{s}-{min(s + size, count) - 1}" for s in lost) or "unknown"
+        starts = [s for future, s in chunks.items() if not future.done() or _lost(future)]
+        lost = [i for s in starts for i in range(s, min(s + size, count))]
         msg = (
-            f"A worker of {type(pool).__name__} died while running map items {spans} of "
-            f"pipeline {ctx.path[-1]!r} (killed, out of memory, or a crash in native code). "
-            "Those items produced no result; rerun them or give each worker more memory."
+            f"A worker of {type(pool).__name__} died while running map items "
+            f"{item_spans(lost) if lost else 'unknown'} of pipeline {ctx.path[-1]!r} (killed, "
+            "out of memory, or a crash in native code). Those items produced no result; "
+            "rerun them or give each worker more memory."
         )
-        raise WorkerLostError(msg) from exc
+        error = WorkerLostError(msg)
+        error.results, error.lost = results, lost  # what finished, for a map that goes on
+        raise error from exc
     except BaseException:
         job.stop()  # chunks already running stop before their next item
         _cancel(chunks)
