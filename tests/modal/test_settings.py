@@ -262,3 +262,10 @@ def test_the_plugin_is_listed_as_providing_the_modal_backend():
     rows = {row["distribution"]: row for row in json.loads(done.stdout)}
     assert rows["hypernodes-modal"]["backends"] == ["modal"]
     assert rows["hypernodes-modal"]["status"] == "ok"
+
+
+def test_a_hypernodes_retries_is_mapped_onto_modals_own_retries():
+    from hypernodes import Retries
+
+    backend = ModalBackend(retries=Retries(max=4, backoff=2.0, max_delay=300))
+    assert backend.modal_function.info().max_retries == 4  # Modal's own policy, offline

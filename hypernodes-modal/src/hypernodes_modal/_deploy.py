@@ -65,6 +65,7 @@ class Deployment:
         self.image = _image.build(backend.image, recipe)
         self.app = modal.App(backend.app_name)
         options = backend.function_options
+        options["retries"] = modal_retries(options["retries"])
         volumes = list(options["volumes"].values())
         self.function = self.app.function(image=self.image, **options)(entry(volumes))
         self._lock = threading.Lock()
@@ -110,3 +111,22 @@ class Deployment:
         """Each request's response (or the exception of a failed call), in order."""
         with self.session():
             yield from self.function.map(requests, order_outputs=True, return_exceptions=True)
+
+
+def modal_retries(retries: Any) -> Any:
+    """Modal's retry policy for ``ModalBackend(retries=...)``: a count and a
+    ``modal.Retries`` as they are; a :class:`hypernodes.Retries` mapped onto
+    ``modal.Retries`` (its count, first delay, doubling and largest delay)."""
+    from hypernodes import Retries
+
+    if not isinstance(retries, Retries):
+        return retries
+    import modal
+
+    first = retries.backoff if not callable(retries.backoff) else 1.0
+    return modal.Retries(
+        max_retries=retries.max,
+        initial_delay=min(60.0, max(0.0, float(first))),
+        backoff_coefficient=2.0,
+        max_delay=max(1.0, min(retries.max_delay, 60.0)),
+    )

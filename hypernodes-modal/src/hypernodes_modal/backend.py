@@ -73,7 +73,8 @@ class ModalBackend(Backend):
       ``secrets`` (``modal.Secret`` list), ``env`` (environment variables of
       the container), ``max_containers``: Modal's function options.
     - ``timeout`` (seconds) bounds ONE remote call: a run, a whole map, or
-      one chunk of a distributed map. ``retries`` (a count or
+      one chunk of a distributed map. ``retries`` (a count, a
+      ``modal.Retries``, or a :class:`hypernodes.Retries`, mapped onto
       ``modal.Retries``) reruns a call whose container failed (preempted,
       out of memory); an exception raised by a node is not a container
       failure and is not retried by Modal.
