@@ -105,7 +105,7 @@ class ErrorSnapshot:
     def __reduce__(self) -> tuple[Any, ...]:
         inputs = self.inputs
         if inputs is not None:
-            from ..engine._remote import pack
+            from ..engine._pack import pack
 
             try:
                 pack(inputs)
@@ -267,7 +267,7 @@ class ItemError:
         )
 
     def __reduce__(self) -> tuple[Any, ...]:
-        from ..engine._remote import pack_error
+        from ..engine._pack import pack_error
 
         # The exception travels as bytes that rebuild it even when its constructor does
         # not match its args; when it cannot travel at all, the text fields remain.
@@ -292,7 +292,7 @@ def _rebuild_item_error(
     message: str,
     traceback_text: str,
 ) -> ItemError:
-    from ..engine._remote import load_error
+    from ..engine._pack import load_error
 
     try:
         error = load_error(data)

@@ -152,7 +152,7 @@ class Node(Generic[P, R]):
     def __reduce__(self) -> Any:
         # Importable: by reference (pickle would look its function up by name and find
         # this node instead). Otherwise by its state (cloudpickle sends the function).
-        from ..engine._remote import import_attribute, node_reference
+        from ..engine._pack import import_attribute, node_reference
 
         found = node_reference(self)
         if found is not None:

@@ -138,13 +138,13 @@ class Recorder:
         *rest, ctx = args
         if hook == "on_error":
             if ctx.on_error == "continue":  # the map goes on: this error travels with its event
-                from ..engine._remote import pack_error
+                from ..engine._pack import pack_error
 
                 rest = [rest[0], _Packed(pack_error(rest[1]))]
             else:  # the error ends the work and travels on its own; keep the event small
                 rest = [rest[0], None]
         elif hook == "on_node_retry":  # the error of a failed try travels with its event
-            from ..engine._remote import pack_error
+            from ..engine._pack import pack_error
 
             rest = [rest[0], rest[1], _Packed(pack_error(rest[2])), rest[3]]
         event = (self.tokens, hook, tuple(rest), ctx.pipelines, ctx.item_path, ctx.on_error)
@@ -173,7 +173,7 @@ class _Packed:
         return (_Packed, (self.data,))
 
     def unpack(self) -> BaseException:
-        from ..engine._remote import unpack_error
+        from ..engine._pack import unpack_error
 
         return unpack_error(self.data, "another process")
 

@@ -51,7 +51,8 @@ if TYPE_CHECKING:
     from ._context import DetachedContext, RunContext
     from ._items import MAP_MODES, MapItems
     from ._loop import run_coroutine
-    from ._remote import Job, pack, run_job, unpack
+    from ._pack import pack, unpack
+    from ._remote import Job, run_job
     from ._steps import note
 
 __all__ = [
@@ -90,11 +91,11 @@ _WHERE = {
     "RunContext": "._context",
     "Step": ".._model.plan",
     "note": "._steps",
-    "pack": "._remote",
+    "pack": "._pack",
     "run_coroutine": "._loop",
     "run_items": "._batch",
     "run_job": "._remote",
-    "unpack": "._remote",
+    "unpack": "._pack",
 }
 
 
