@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from hypernodes.engine import Backend, MapItems
-from hypernodes.executor import HolisticExecutor
+from hypernodes.executor import HolisticExecutor, SequentialNodeExecutor
 
 from ._runner import ensure_runner, normalize_runner
 
@@ -81,7 +81,10 @@ class DaftExecutor(HolisticExecutor):
         output_name: tuple[str, ...] | None = None,
     ) -> dict[str, Any]:
         from ._plan import execute
+        from ._run import in_udf
 
+        if in_udf.get():  # inside one of our UDFs (a nested pipeline run in its row)
+            return SequentialNodeExecutor().run(pipeline, inputs, ctx, output_name)
         plan = pipeline.plan(output_name)
         columns = execute(self, plan, ctx, dict(inputs), None)
         return {name: values[0] for name, values in columns.items()}
@@ -97,7 +100,12 @@ class DaftExecutor(HolisticExecutor):
         output_name: tuple[str, ...] | None = None,
     ) -> dict[str, list[Any]]:
         from ._plan import execute
+        from ._run import in_udf
 
+        if in_udf.get():  # inside one of our UDFs (a nested pipeline run in its row)
+            return SequentialNodeExecutor().map(
+                pipeline, inputs, ctx, map_over=map_over, map_mode=map_mode, output_name=output_name
+            )
         plan = pipeline.plan(output_name)
         items = MapItems(inputs, map_over, map_mode, where=f"Pipeline {pipeline.name!r}.map()")
         ctx.begin_map(pipeline.name, len(items))

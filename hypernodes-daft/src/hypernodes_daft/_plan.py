@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hypernodes import ItemError
+
 from ._replay import has_payload, replay_row
 from ._run import Run
 from ._tasks import Path
@@ -62,7 +64,16 @@ def execute(
         udf_options=options,
         batch_rows=batch_rows,
     )
-    scope = Scope(Path(items is not None), [ROW], values, ctx)
+    mapped = {place[1] for place in values.values() if place[0] == "col"}
+    scope = Scope(
+        Path(items is not None),
+        [ROW],
+        values,
+        ctx,
+        items=items is not None,
+        continuing=ctx.continuing,
+        varying=mapped,
+    )
     builder.steps(plan, scope)
     run.publish(handle)
     try:
@@ -73,9 +84,22 @@ def execute(
         for name in plan.outputs:
             column = collected[scope.values[name][1]]
             outputs[name] = [run.decode(column[r]) for r in order]
+        if ctx.continuing:
+            _share_item_errors(outputs)
         return outputs
     finally:
         run.release()
+
+
+def _share_item_errors(outputs: dict[str, list[Any]]) -> None:
+    """One ItemError object per failure, in every output it fills, as the engine gives it
+    (``MapResult.errors`` lists each failure once); cells that travelled between
+    processes come back as copies."""
+    seen: dict[tuple[Any, ...], ItemError] = {}
+    for column in outputs.values():
+        for position, value in enumerate(column):
+            if isinstance(value, ItemError):
+                column[position] = seen.setdefault(value.__cache_key__(), value)
 
 
 def _inlines(inner: RunContext) -> bool:
@@ -106,10 +130,10 @@ def _report(
     for r in order:
         row = {name: collected[name][r] for name in names}
         if not items:
-            replay_row(scope, ctx, row, run, None)
+            replay_row(scope, ctx, row, run)
             continue
         index = collected[ROW][r]
         item = ctx.item(index)
         item.begin_item()
-        replay_row(scope, item, row, run, (index, ctx.path[-1]))
+        replay_row(scope, item, row, run)
         item.end_item()

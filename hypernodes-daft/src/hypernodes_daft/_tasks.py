@@ -5,11 +5,14 @@ Every UDF is a Daft batch UDF whose inputs are the key columns of its scope
 (which row, which item of each enclosing nested map) and the cells it reads,
 and whose output is a struct of binary (or list-of-binary) fields, unnested
 into columns. A node's UDF also writes a *meta* cell per row, left null on
-the hot path and otherwise holding ``(computed, events, error, hashes)``:
+the hot path and otherwise holding ``(done, events, error, hashes)``:
 
-- ``computed``: whether the node ran (``0`` when the cache served it);
+- ``done``: what ``RunContext.execute`` said happened (``"computed"``,
+  ``"cached"``, ``"skipped"``, ``"failed"``: the outputs hold an
+  ``ItemError`` in a map that goes on past failures), ``""`` when the call
+  did not complete;
 - ``events``: what the callbacks of that call would have received, recorded;
-- ``error``: the exception it raised (see :meth:`Run.failure`);
+- ``error``: the exception that stops the run (see :meth:`Run.failure`);
 - ``hashes``: the cache identity of its outputs, for the nodes downstream.
 
 A row whose key or input is null (an empty nested map's placeholder row, or
@@ -21,7 +24,9 @@ from __future__ import annotations
 import pickle
 from typing import TYPE_CHECKING, Any
 
-from hypernodes.engine import MapItems, run_coroutine
+from hypernodes.engine import MapItems
+
+from ._guard import run_async
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,7 +35,7 @@ if TYPE_CHECKING:
 
     from ._run import Run
 
-__all__ = ["AssembleTask", "ExpandTask", "NodeTask", "Path", "Task"]
+__all__ = ["AssembleTask", "ExpandTask", "NodeTask", "Path", "Task", "continues", "meta"]
 
 #: A source of a value in a scope: ``("col", input position)`` or ``("const", index)``.
 Source = tuple[str, int]
@@ -60,9 +65,15 @@ class Path:
         for step, maps in self.levels:
             ctx = ctx.nested_step(step)
             if maps:
+                ctx.continuing = continues(step)  # as the nested map's own run would set it
                 ctx = ctx.item(key[position])
                 position += 1
         return ctx
+
+
+def continues(step: Step) -> bool:
+    """Whether the items of the nested map ``step`` go on past failures (``on_error``)."""
+    return getattr(step.node, "on_error", "raise") == "continue"
 
 
 class Task:
@@ -81,25 +92,9 @@ class Task:
         return [r for r in range(n) if all(c[r] is not None for c in checked)]
 
 
-def _await(coroutine: Any) -> None:
-    """Run a batch's coroutine to completion on a loop opened and closed for it.
-
-    Not :func:`hypernodes.engine.run_coroutine`, which keeps a loop per thread
-    for the thread's life: on Daft's threads that loop would be finalized
-    while Daft tears its threads down at exit, which crashes the interpreter.
-    """
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(coroutine)
-        return
-    run_coroutine(coroutine)  # a loop runs here already: the engine runs it on a thread
-
-
-def _meta(computed: int, events: Any, error: Any, hashes: Any) -> bytes:
-    return pickle.dumps((computed, events or None, error, hashes or None), 5)
+def meta(done: str, events: Any, error: Any, hashes: Any) -> bytes:
+    """A meta cell: see the module docstring."""
+    return pickle.dumps((done, events or None, error, hashes or None), 5)
 
 
 class NodeTask(Task):
@@ -135,7 +130,7 @@ class NodeTask(Task):
         needed = [s[1] for s in self.sources if s is not None and s[0] == "col"]
         rows = self.ready(columns, needed)
         if self.step.is_async:
-            _await(self._run_async(run, columns, rows, outputs, metas))
+            run_async(self._run_async(run, columns, rows, outputs, metas))
         elif self.simple:
             self._run_plain(run, columns, rows, outputs[0], metas)
         else:
@@ -174,7 +169,7 @@ class NodeTask(Task):
             try:
                 out[r] = encode(func(*args))
             except Exception as exc:
-                metas[r] = _meta(0, None, run.failure(exc), None)
+                metas[r] = self._failed(run, columns, r, args, exc)
 
     async def _run_async(
         self,
@@ -200,7 +195,7 @@ class NodeTask(Task):
                     try:
                         out[r] = encode(await func(*args))
                     except Exception as exc:
-                        metas[r] = _meta(0, None, run.failure(exc), None)
+                        metas[r] = self._failed(run, columns, r, args, exc)
 
             await asyncio.gather(*(plain(r) for r in rows))
             return
@@ -211,6 +206,15 @@ class NodeTask(Task):
 
         await asyncio.gather(*(observed(r) for r in rows))
 
+    def _failed(
+        self, run: Run, columns: list[list[Any]], r: int, args: list[Any], exc: Exception
+    ) -> bytes:
+        """The meta cell of a plain call that raised ``exc``, given the engine's notes and
+        snapshot in the row's context (made only now)."""
+        ctx = self.path.context(run.detached.attach(), [columns[i][r] for i in range(self.keys)])
+        ctx.note_error(exc, self.step, dict(zip(self.step.params, args, strict=True)))
+        return meta("", None, run.failure(exc), None)
+
     # -- with a context: cache, callbacks, several outputs, nested pipelines -----------
 
     def _prepare(
@@ -218,12 +222,7 @@ class NodeTask(Task):
     ) -> tuple[RunContext, dict[str, Any], dict[str, str]]:
         key = [columns[i][r] for i in range(self.keys)]
         ctx = self.path.context(run.detached.attach(), key)
-        values: dict[str, Any] = {}
-        for param, source in zip(self.step.params, self.sources, strict=True):
-            if source is None:
-                continue
-            kind, index = source
-            values[param] = run.consts[index] if kind == "const" else run.decode(columns[index][r])
+        values = self._values(run, columns, r)
         hashes: dict[str, str] = {}
         for index in self.hash_columns:
             cell = columns[index][r]
@@ -233,6 +232,16 @@ class NodeTask(Task):
                     hashes.update(known)
         return ctx, values, hashes
 
+    def _values(self, run: Run, columns: list[list[Any]], r: int) -> dict[str, Any]:
+        """The row's input values by name (an optional input left out is absent)."""
+        values: dict[str, Any] = {}
+        for param, source in zip(self.step.params, self.sources, strict=True):
+            if source is None:
+                continue
+            kind, index = source
+            values[param] = run.consts[index] if kind == "const" else run.decode(columns[index][r])
+        return values
+
     def _finish(
         self,
         run: Run,
@@ -240,6 +249,7 @@ class NodeTask(Task):
         values: dict[str, Any],
         hashes: dict[str, str],
         error: BaseException | None,
+        done: str,
         r: int,
         outputs: list[list[Any]],
         metas: list[Any],
@@ -250,13 +260,12 @@ class NodeTask(Task):
                 for column, name in zip(outputs, names, strict=True):
                     column[r] = run.encode(values[name])
             except Exception as exc:
+                ctx.note_error(exc, self.step, values)
                 error = exc
-        stats = getattr(ctx, "item_stats", None)  # the calls this row computed (not cached)
-        computed = stats[0] if stats else 0
         ctx.flush()
         own = {name: hashes[name] for name in names if name in hashes}
         failure = run.failure(error) if error is not None else None
-        metas[r] = _meta(computed, ctx.recorded, failure, own)
+        metas[r] = meta(done, ctx.recorded, failure, own)
 
     def _run_row(
         self,
@@ -268,11 +277,12 @@ class NodeTask(Task):
     ) -> None:
         ctx, values, hashes = self._prepare(run, columns, r)
         error = None
+        done = ""
         try:
-            ctx.execute(self.step, values, hashes)
+            done = ctx.execute(self.step, values, hashes)
         except Exception as exc:
             error = exc
-        self._finish(run, ctx, values, hashes, error, r, outputs, metas)
+        self._finish(run, ctx, values, hashes, error, done, r, outputs, metas)
 
     async def _run_row_async(
         self,
@@ -284,11 +294,12 @@ class NodeTask(Task):
     ) -> None:
         ctx, values, hashes = self._prepare(run, columns, r)
         error = None
+        done = ""
         try:
-            await ctx.execute_async(self.step, values, hashes)
+            done = await ctx.execute_async(self.step, values, hashes)
         except Exception as exc:
             error = exc
-        self._finish(run, ctx, values, hashes, error, r, outputs, metas)
+        self._finish(run, ctx, values, hashes, error, done, r, outputs, metas)
 
 
 class ExpandTask(Task):
@@ -329,7 +340,7 @@ class ExpandTask(Task):
             except Exception as exc:
                 for column in lists:
                     column[r] = None
-                metas[r] = _meta(0, None, run.failure(exc), None)
+                metas[r] = meta("", None, run.failure(exc), None)
         return [*lists, indices, counts, metas]
 
 
