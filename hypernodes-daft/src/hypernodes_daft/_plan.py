@@ -30,7 +30,6 @@ def execute(
 ) -> dict[str, list[Any]]:
     """The outputs of ``plan`` for each row: the items of a map, or one row for a run."""
     import daft
-    import pyarrow as pa
     from daft import Series
 
     runner = executor.start()
@@ -44,14 +43,13 @@ def execute(
         run.consts.append(value)
         values[name] = ("const", len(run.consts) - 1)
     if items is not None:
-        binary = pa.large_binary()
         columns: list[list[bytes]] = [[] for _ in items.names]
         for row in items.rows():
             for column, value in zip(columns, row, strict=True):
                 column.append(run.encode(value))
         for k, (name, column) in enumerate(zip(items.names, columns, strict=True)):
             values[name] = ("col", f"i{k}")
-            data[f"i{k}"] = Series.from_arrow(pa.array(column, binary), f"i{k}")
+            data[f"i{k}"] = Series.from_pylist(column, f"i{k}", dtype=daft.DataType.binary())
     batch_rows = executor.batch_rows(rows)
     options = executor.udf_options()
     if local:
