@@ -340,17 +340,20 @@ def _udf(handle: Handle, index: int, name: str, outputs: list[str], kinds: list[
     """The function Daft calls for a batch: Series in, a struct Series of cells out."""
 
     def udf(*series: Any) -> Any:
-        import pyarrow as pa
-        from daft import Series
+        from daft import Series, col
+        from daft.expressions import ExpressionsProjection
+        from daft.functions import to_struct
+        from daft.recordbatch import RecordBatch
 
         columns = handle.call(index, [s.to_pylist() for s in series])
-        # Daft converts the lists, not pa.array: its first call imports pandas, which costs
-        # every fresh worker process a quarter of a second (more without bytecode caches).
-        arrays = [
-            Series.from_pylist(c, name, dtype=_daft_type(k)).to_arrow()
+        # Built by Daft alone: pyarrow (with numpy, and pandas at pa.array's first call)
+        # would cost every fresh worker process a quarter of a second more to import.
+        fields = {
+            name: Series.from_pylist(c, name, dtype=_daft_type(k))
             for c, name, k in zip(columns, outputs, kinds, strict=True)
-        ]
-        return Series.from_arrow(pa.StructArray.from_arrays(arrays, names=outputs))
+        }
+        struct = ExpressionsProjection([to_struct(*[col(name) for name in outputs]).alias(name)])
+        return RecordBatch.from_pydict(fields).eval_expression_list(struct).get_column(0)
 
     udf.__name__ = udf.__qualname__ = name
     return udf
