@@ -68,7 +68,7 @@ class BatchTask(NodeTask):
         shared: list[bool],
         guard: Policy | None,
     ) -> None:
-        super().__init__(step, path, keys, sources, hash_columns, simple)
+        super().__init__(step, path, keys, sources, hash_columns, simple, not simple)
         self.name = f"{step.name}[batch]"
         self.shared = shared
         self.guard = guard

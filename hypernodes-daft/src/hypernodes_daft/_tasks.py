@@ -24,6 +24,7 @@ from __future__ import annotations
 import pickle
 from typing import TYPE_CHECKING, Any
 
+from hypernodes import ItemError
 from hypernodes.engine import MapItems
 
 from ._guard import run_async
@@ -103,7 +104,9 @@ class NodeTask(Task):
     ``sources`` gives, per parameter of the step, where its value is: a column
     of this UDF, a captured constant, or nowhere (an optional input left out:
     the node's default is used). ``hash_columns`` are the meta columns of the
-    nodes upstream in the same scope, read only when caching.
+    nodes upstream in the same scope, read only when caching. ``simple``: no
+    call needs a context (the hot path; in a map that goes on past failures,
+    ``continuing``, a context is made for a call that fails).
     """
 
     def __init__(
@@ -114,6 +117,7 @@ class NodeTask(Task):
         sources: list[Source | None],
         hash_columns: list[int],
         simple: bool,
+        continuing: bool,
     ) -> None:
         self.step = step
         self.name = step.name
@@ -122,6 +126,7 @@ class NodeTask(Task):
         self.sources = sources
         self.hash_columns = hash_columns
         self.simple = simple  # no context needed: called like the sequential hot loop
+        self.continuing = continuing
 
     def __call__(self, run: Run, columns: list[list[Any]]) -> list[list[Any]]:
         n = len(columns[0])
@@ -162,14 +167,20 @@ class NodeTask(Task):
         template, slots = self._arguments(run)
         func, decode, encode = self.step.func, run.decode, run.encode
         filled = [(position, columns[index]) for position, index in slots]
+        continuing = self.continuing
         for r in rows:
             args = template.copy()
             for position, column in filled:
                 args[position] = decode(column[r])
+            if continuing and self._passes_on(args, out, r, run):
+                continue
             try:
                 out[r] = encode(func(*args))
             except Exception as exc:
-                metas[r] = self._failed(run, columns, r, args, exc)
+                if continuing:
+                    out[r] = encode(self._went_on(run, columns, r, args, exc))
+                else:
+                    metas[r] = self._failed(run, columns, r, args, exc)
 
     async def _run_async(
         self,
@@ -191,11 +202,16 @@ class NodeTask(Task):
                 args = template.copy()
                 for position, index in slots:
                     args[position] = decode(columns[index][r])
+                if self.continuing and self._passes_on(args, out, r, run):
+                    return
                 async with limit:
                     try:
                         out[r] = encode(await func(*args))
                     except Exception as exc:
-                        metas[r] = self._failed(run, columns, r, args, exc)
+                        if self.continuing:
+                            out[r] = encode(self._went_on(run, columns, r, args, exc))
+                        else:
+                            metas[r] = self._failed(run, columns, r, args, exc)
 
             await asyncio.gather(*(plain(r) for r in rows))
             return
@@ -205,6 +221,27 @@ class NodeTask(Task):
                 await self._run_row_async(run, columns, r, outputs, metas)
 
         await asyncio.gather(*(observed(r) for r in rows))
+
+    @staticmethod
+    def _passes_on(args: list[Any], out: list[Any], r: int, run: Run) -> bool:
+        """In a map that goes on past failures, a call given an ItemError is skipped and
+        passes it on (as ``RunContext.execute`` does)."""
+        for value in args:
+            if isinstance(value, ItemError):
+                out[r] = run.encode(value)
+                return True
+        return False
+
+    def _went_on(
+        self, run: Run, columns: list[list[Any]], r: int, args: list[Any], exc: Exception
+    ) -> ItemError:
+        """The ItemError of a plain call that raised in a map going on past failures, made
+        as ``RunContext.execute`` makes it: the exception gets the notes naming the node
+        and pipeline and the call's snapshot; the ItemError names the item."""
+        ctx = self.path.context(run.detached.attach(), [columns[i][r] for i in range(self.keys)])
+        ctx.item_of = None  # the engine adds no "in map item" note to an item that went on
+        ctx.note_error(exc, self.step, dict(zip(self.step.params, args, strict=True)))
+        return ItemError.of(exc, self.step, ctx.path, ctx.item_path)
 
     def _failed(
         self, run: Run, columns: list[list[Any]], r: int, args: list[Any], exc: Exception

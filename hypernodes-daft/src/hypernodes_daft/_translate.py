@@ -165,18 +165,20 @@ class Builder:
                 hash_columns.append(len(inputs))
                 inputs.append(meta)
         guard = None if step.nested else policy(step, config)
-        # No context needed: no cache, callbacks, retries, timeout or failures to go past.
-        plain = not (caching or scope.config.observed or scope.continuing or guard)
+        # No context needed (unless a call fails): no cache, callbacks, retries or timeout.
+        quiet = not (caching or scope.config.observed or guard)
         keys = len(scope.keys)
+        continuing = scope.continuing
         task: NodeTask
         rows = None
         if step.batch is not None and not step.nested and scope.items:
             shared = [self._shared(scope, scope.values.get(p)) for p in step.params]
+            plain = quiet and not continuing
             task = BatchTask(step, scope.path, keys, sources, hash_columns, plain, shared, guard)
             rows = max(self.batch_rows, step.batch_size or 0)
         else:
-            simple = plain and step.output is not None and not step.nested
-            task = NodeTask(step, scope.path, keys, sources, hash_columns, simple)
+            simple = quiet and step.output is not None and not step.nested
+            task = NodeTask(step, scope.path, keys, sources, hash_columns, simple, continuing)
         outputs = [self.column("v") for _ in step.outputs]
         meta = self.column("m")
         sync = rows is not None or not step.is_async
