@@ -129,8 +129,9 @@ class BatchTask(NodeTask):
         prepared: dict[int, Row] = {}
         keys: dict[int, str | None] = {}
         pending: list[int] = []
+        base = self._base(run, columns, rows)
         for r in rows:
-            ctx, values, hashes = prepared[r] = self._prepare(run, columns, r)
+            ctx, values, hashes = prepared[r] = self._prepare(run, columns, r, base)
             if ctx.continuing and any(isinstance(values.get(p), ItemError) for p in step.params):
                 self._per_item(run, prepared[r], r, outputs, metas)  # passes the ItemError on
                 continue

@@ -139,8 +139,9 @@ class NodeTask(Task):
         elif self.simple:
             self._run_plain(run, columns, rows, outputs[0], metas)
         else:
+            base = self._base(run, columns, rows)
             for r in rows:
-                self._run_row(run, columns, r, outputs, metas)
+                self._run_row(run, columns, r, outputs, metas, base)
         return [*outputs, metas]
 
     # -- the hot path: a plain call per row ------------------------------------------
@@ -216,9 +217,11 @@ class NodeTask(Task):
             await asyncio.gather(*(plain(r) for r in rows))
             return
 
+        base = self._base(run, columns, rows)
+
         async def observed(r: int) -> None:
             async with limit:
-                await self._run_row_async(run, columns, r, outputs, metas)
+                await self._run_row_async(run, columns, r, outputs, metas, base)
 
         await asyncio.gather(*(observed(r) for r in rows))
 
@@ -254,11 +257,21 @@ class NodeTask(Task):
 
     # -- with a context: cache, callbacks, several outputs, nested pipelines -----------
 
+    def _base(self, run: Run, columns: list[list[Any]], rows: list[int]) -> RunContext | None:
+        """One attached context for every row of this batch when no callback observes
+        them (nothing is recorded, so nothing can mix): a function node's rows then cost
+        an item context each, not a whole attached run. ``None``: each row attaches."""
+        if self.step.nested or not rows:  # a nested run may record its own callbacks' events
+            return None
+        root = run.detached.attach()
+        first = self.path.context(root, [columns[i][rows[0]] for i in range(self.keys)])
+        return None if first.observed else root
+
     def _prepare(
-        self, run: Run, columns: list[list[Any]], r: int
+        self, run: Run, columns: list[list[Any]], r: int, base: RunContext | None = None
     ) -> tuple[RunContext, dict[str, Any], dict[str, str]]:
         key = [columns[i][r] for i in range(self.keys)]
-        ctx = self.path.context(run.detached.attach(), key)
+        ctx = self.path.context(base if base is not None else run.detached.attach(), key)
         values = self._values(run, columns, r)
         hashes: dict[str, str] = {}
         for index in self.hash_columns:
@@ -299,6 +312,8 @@ class NodeTask(Task):
             except Exception as exc:
                 ctx.note_error(exc, self.step, values)
                 error = exc
+        if error is None and ctx.caching is None and not ctx.observed:
+            return  # nothing to report: no events, no cache identity, no failure
         ctx.flush()
         own = {name: hashes[name] for name in names if name in hashes}
         failure = run.failure(error) if error is not None else None
@@ -311,8 +326,9 @@ class NodeTask(Task):
         r: int,
         outputs: list[list[Any]],
         metas: list[Any],
+        base: RunContext | None,
     ) -> None:
-        ctx, values, hashes = self._prepare(run, columns, r)
+        ctx, values, hashes = self._prepare(run, columns, r, base)
         error = None
         done = ""
         try:
@@ -328,8 +344,9 @@ class NodeTask(Task):
         r: int,
         outputs: list[list[Any]],
         metas: list[Any],
+        base: RunContext | None,
     ) -> None:
-        ctx, values, hashes = self._prepare(run, columns, r)
+        ctx, values, hashes = self._prepare(run, columns, r, base)
         error = None
         done = ""
         try:
