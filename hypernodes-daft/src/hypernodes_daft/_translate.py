@@ -6,7 +6,8 @@ adds columns:
 
 - a node: one UDF (:class:`~hypernodes_daft._tasks.NodeTask`) adding a column
   per output and a meta column; inputs shared by every item are captured as
-  constants, never stored as columns;
+  constants, never stored as columns. A node with a batch implementation,
+  over the items of a map: :class:`~hypernodes_daft._batch.BatchTask`;
 - a nested pipeline whose executor is Daft too: inlined. Without
   ``map_over`` its steps simply join the frame, under their own scope
   (their own names, configuration and context path). With ``map_over`` an
@@ -18,7 +19,10 @@ adds columns:
   aggregation does not keep order across batches) and drops the placeholder
   row of an empty list;
 - a nested pipeline configured to run elsewhere (another executor or
-  backend): one UDF that runs it as the sequential executor would.
+  backend), or any nested pipeline in a map that goes on past failed items:
+  one UDF that runs it in its row through the engine (as configured; a
+  DaftExecutor there runs it node by node), so that a failure inside it
+  becomes that item's ItemError exactly as the engine makes it.
 
 :class:`Scope` records, per level, where each value lives and the entries the
 caller walks after the collect (:mod:`hypernodes_daft._replay`).
