@@ -133,6 +133,19 @@ def test_events_of_a_map_that_goes_on_match_the_sequential_ones():
     compare_events(events(SequentialNodeExecutor()), events(DaftExecutor()), "continue")
 
 
+def test_a_nested_pipelines_own_callbacks_get_its_events_in_a_map_that_goes_on():
+    def events(executor):
+        log = EventLog()
+        inner = Pipeline([invert], name="inner", callbacks=[log])
+        outer = Pipeline([inner.as_node(name="nested")], name="outer", executor=executor)
+        outer.map({"x": [1, 0, 2]}, on_error="continue")  # only the inner pipeline observed
+        return log.events
+
+    expected = events(SequentialNodeExecutor())
+    assert expected
+    compare_events(expected, events(DaftExecutor()), "inner callbacks")
+
+
 def test_failed_calls_are_not_cached_and_successful_ones_are():
     calls = Calls()
 

@@ -312,7 +312,7 @@ class NodeTask(Task):
             except Exception as exc:
                 ctx.note_error(exc, self.step, values)
                 error = exc
-        if error is None and ctx.caching is None and not ctx.observed:
+        if error is None and ctx.caching is None and not ctx.recorded:
             return  # nothing to report: no events, no cache identity, no failure
         ctx.flush()
         own = {name: hashes[name] for name in names if name in hashes}
