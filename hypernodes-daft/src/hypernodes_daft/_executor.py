@@ -29,10 +29,10 @@ class DaftExecutor(HolisticExecutor):
 
     ``use_process=True`` runs synchronous nodes in Daft's worker processes
     (pure-Python CPU-bound nodes then use every core; Daft starts them at
-    every run, about half a second per run on 2 cores). ``batch_size`` is the rows per Daft
-    batch (default: enough batches to keep every core busy);
-    ``max_concurrency`` bounds the calls of an ``async def`` node awaited at
-    once per batch. ``max_retries`` is Daft's own UDF retry, handed to every
+    every run, about half a second per run on 2 cores). ``batch_size`` is
+    the rows per Daft batch (default: enough batches to keep every core
+    busy); ``max_concurrency`` bounds the calls of an ``async def`` node
+    awaited at once per batch. ``max_retries`` is Daft's own UDF retry, handed to every
     synchronous node's UDF: it reruns a whole batch when the UDF machinery
     fails; a node's ``retries`` and ``timeout`` are applied per call by
     hypernodes (docs/daft.md, "Retries and timeouts").

@@ -355,11 +355,12 @@ def _udf(handle: Handle, index: int, name: str, outputs: list[str], kinds: list[
         # Built by Daft alone: pyarrow (with numpy, and pandas at pa.array's first call)
         # would cost every fresh worker process a quarter of a second more to import.
         fields = {
-            name: Series.from_pylist(c, name, dtype=_daft_type(k))
-            for c, name, k in zip(columns, outputs, kinds, strict=True)
+            field: Series.from_pylist(cells, field, dtype=_daft_type(kind))
+            for cells, field, kind in zip(columns, outputs, kinds, strict=True)
         }
-        struct = ExpressionsProjection([to_struct(*[col(name) for name in outputs]).alias(name)])
-        return RecordBatch.from_pydict(fields).eval_expression_list(struct).get_column(0)
+        struct = to_struct(*[col(field) for field in outputs]).alias(name)
+        batch = RecordBatch.from_pydict(fields)
+        return batch.eval_expression_list(ExpressionsProjection([struct])).get_column(0)
 
     udf.__name__ = udf.__qualname__ = name
     return udf
