@@ -8,6 +8,7 @@ before Ray is imported. Prints one JSON line: case name -> "ok" or the error.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import tempfile
 import traceback
@@ -23,6 +24,12 @@ SUBSET = {
     "async_map",
     "error_in_map_item",
     "error_in_nested_map",
+    "map_continue_past_failed_items",
+    "nested_map_continue_hands_errors_on",
+    "retries_until_success",
+    "error_timeout",
+    "batch_and_per_item_paths_agree",
+    "batch_continue_past_failed_items",
 }
 
 
@@ -33,7 +40,7 @@ def main() -> None:
         include_dashboard=False,
         log_to_driver=False,
     )
-    from hypernodes import DiskCache, Pipeline, node
+    from hypernodes import DiskCache, Pipeline, node, stateful
     from hypernodes.executor import DaftExecutor
     from hypernodes.testing import CASES, EventLog, check_case, check_events
 
@@ -94,6 +101,38 @@ def main() -> None:
         assert len(cached) == 2, log.events
 
     attempt("a DiskCache written on Ray serves the next run", a_disk_cache_travels_as_its_path)
+
+    @stateful
+    class CountedModel:
+        """Writes one line per construction: the pid of the process that built it."""
+
+        def __init__(self, log):
+            with open(log, "a") as file:
+                file.write(f"{os.getpid()}\n")
+
+        def predict(self, x):
+            return -x
+
+    @node(output_name="prediction")
+    def predict(x, model):
+        return model.predict(x)
+
+    def a_stateful_model_is_built_once_per_worker_process():
+        log = f"{folder}/builds.txt"
+        pipeline = Pipeline([predict], executor=DaftExecutor(runner="ray"))
+        pipeline.bind(model=CountedModel(log))
+        for _ in range(2):  # the second map reuses what the workers built
+            assert pipeline.map({"x": list(range(20))}) == {"prediction": [-x for x in range(20)]}
+        with open(log) as file:
+            pids = file.read().split()
+        assert pids, "never built"
+        assert len(pids) == len(set(pids)), pids
+        assert str(os.getpid()) not in pids, "built in the driver"
+
+    attempt(
+        "a @stateful model is built once per Ray worker",
+        a_stateful_model_is_built_once_per_worker_process,
+    )
     print(json.dumps(results))
     sys.stdout.flush()
 

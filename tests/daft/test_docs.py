@@ -18,3 +18,21 @@ def test_the_first_example_of_the_daft_page_runs():
         "tokens": [["a", "b"], ["c", "d", "e"]],
         "count": [2, 3],
     }
+
+
+def test_the_examples_print_what_the_page_shows(capsys):
+    """Each ``# ...`` line right after a ``print(...)`` is what that print shows; the
+    blocks with a print run in order, in one namespace."""
+    blocks = re.findall(r"```python\n(.*?)```", PAGE.read_text(), re.S)
+    shown = [block for block in blocks if "print(" in block]
+    assert len(shown) >= 2
+    namespace: dict[str, object] = {}
+    for block in shown:
+        expected, previous = [], ""
+        for line in block.splitlines():
+            if line.startswith("# ") and previous.startswith("print("):
+                expected.append(line[2:])
+            else:
+                previous = line
+        exec(block, namespace)
+        assert capsys.readouterr().out.splitlines() == expected

@@ -47,4 +47,4 @@ def ray_results(tmp_path_factory):
 def test_the_conformance_subset_and_the_remote_protocol_pass_on_ray(ray_results):
     failed = {name: error for name, error in ray_results.items() if error != "ok"}
     assert not failed, "\n\n".join(f"{name}: {error}" for name, error in failed.items())
-    assert len(ray_results) == 18
+    assert len(ray_results) == 31

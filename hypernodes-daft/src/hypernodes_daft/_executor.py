@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from hypernodes.engine import Backend, MapItems
-from hypernodes.executor import HolisticExecutor
+from hypernodes.executor import HolisticExecutor, SequentialNodeExecutor
 
 from ._runner import ensure_runner, normalize_runner
 
@@ -28,11 +28,18 @@ class DaftExecutor(HolisticExecutor):
     per process; asking for a different one is an error that says so.
 
     ``use_process=True`` runs synchronous nodes in Daft's worker processes
-    (pure-Python CPU-bound nodes then use every core; each process costs a
-    fraction of a second to start). ``batch_size`` is the rows per Daft
-    batch (default: enough batches to keep every core busy);
-    ``max_concurrency`` bounds the calls of an ``async def`` node awaited at
-    once per batch. ``max_retries`` is handed to every node's UDF.
+    (pure-Python CPU-bound nodes then use every core; Daft starts them at
+    every run, about half a second per run on 2 cores). ``batch_size`` is
+    the rows per Daft batch (default: enough batches to keep every core
+    busy); ``max_concurrency`` bounds the calls of an ``async def`` node
+    awaited at once per batch. ``max_retries`` is Daft's own UDF retry, handed to every
+    synchronous node's UDF: it reruns a whole batch when the UDF machinery
+    fails; a node's ``retries`` and ``timeout`` are applied per call by
+    hypernodes (docs/daft.md, "Retries and timeouts").
+
+    Inside one of its own UDFs (a nested pipeline run in its row, or a node
+    that runs a pipeline) it runs the pipeline node by node, with the
+    sequential executor: never a Daft plan inside a Daft plan.
 
     ::
 
@@ -81,7 +88,10 @@ class DaftExecutor(HolisticExecutor):
         output_name: tuple[str, ...] | None = None,
     ) -> dict[str, Any]:
         from ._plan import execute
+        from ._run import in_udf
 
+        if in_udf.get():  # inside one of our UDFs (a nested pipeline run in its row)
+            return SequentialNodeExecutor().run(pipeline, inputs, ctx, output_name)
         plan = pipeline.plan(output_name)
         columns = execute(self, plan, ctx, dict(inputs), None)
         return {name: values[0] for name, values in columns.items()}
@@ -97,7 +107,12 @@ class DaftExecutor(HolisticExecutor):
         output_name: tuple[str, ...] | None = None,
     ) -> dict[str, list[Any]]:
         from ._plan import execute
+        from ._run import in_udf
 
+        if in_udf.get():  # inside one of our UDFs (a nested pipeline run in its row)
+            return SequentialNodeExecutor().map(
+                pipeline, inputs, ctx, map_over=map_over, map_mode=map_mode, output_name=output_name
+            )
         plan = pipeline.plan(output_name)
         items = MapItems(inputs, map_over, map_mode, where=f"Pipeline {pipeline.name!r}.map()")
         ctx.begin_map(pipeline.name, len(items))

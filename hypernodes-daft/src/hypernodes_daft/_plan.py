@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from hypernodes import ItemError
+
 from ._replay import has_payload, replay_row
 from ._run import Run
 from ._tasks import Path
@@ -28,7 +30,6 @@ def execute(
 ) -> dict[str, list[Any]]:
     """The outputs of ``plan`` for each row: the items of a map, or one row for a run."""
     import daft
-    import pyarrow as pa
     from daft import Series
 
     runner = executor.start()
@@ -42,14 +43,13 @@ def execute(
         run.consts.append(value)
         values[name] = ("const", len(run.consts) - 1)
     if items is not None:
-        binary = pa.large_binary()
         columns: list[list[bytes]] = [[] for _ in items.names]
         for row in items.rows():
             for column, value in zip(columns, row, strict=True):
                 column.append(run.encode(value))
         for k, (name, column) in enumerate(zip(items.names, columns, strict=True)):
             values[name] = ("col", f"i{k}")
-            data[f"i{k}"] = Series.from_arrow(pa.array(column, binary), f"i{k}")
+            data[f"i{k}"] = Series.from_pylist(column, f"i{k}", dtype=daft.DataType.binary())
     batch_rows = executor.batch_rows(rows)
     options = executor.udf_options()
     if local:
@@ -62,7 +62,16 @@ def execute(
         udf_options=options,
         batch_rows=batch_rows,
     )
-    scope = Scope(Path(items is not None), [ROW], values, ctx)
+    mapped = {place[1] for place in values.values() if place[0] == "col"}
+    scope = Scope(
+        Path(items is not None),
+        [ROW],
+        values,
+        ctx,
+        items=items is not None,
+        continuing=ctx.continuing,
+        varying=mapped,
+    )
     builder.steps(plan, scope)
     run.publish(handle)
     try:
@@ -73,9 +82,22 @@ def execute(
         for name in plan.outputs:
             column = collected[scope.values[name][1]]
             outputs[name] = [run.decode(column[r]) for r in order]
+        if ctx.continuing:
+            _share_item_errors(outputs)
         return outputs
     finally:
         run.release()
+
+
+def _share_item_errors(outputs: dict[str, list[Any]]) -> None:
+    """One ItemError object per failure, in every output it fills, as the engine gives it
+    (``MapResult.errors`` lists each failure once); cells that travelled between
+    processes come back as copies."""
+    seen: dict[tuple[Any, ...], ItemError] = {}
+    for column in outputs.values():
+        for position, value in enumerate(column):
+            if isinstance(value, ItemError):
+                column[position] = seen.setdefault(value.__cache_key__(), value)
 
 
 def _inlines(inner: RunContext) -> bool:
@@ -106,10 +128,10 @@ def _report(
     for r in order:
         row = {name: collected[name][r] for name in names}
         if not items:
-            replay_row(scope, ctx, row, run, None)
+            replay_row(scope, ctx, row, run)
             continue
         index = collected[ROW][r]
         item = ctx.item(index)
         item.begin_item()
-        replay_row(scope, item, row, run, (index, ctx.path[-1]))
+        replay_row(scope, item, row, run)
         item.end_item()

@@ -29,9 +29,6 @@ if TYPE_CHECKING:
 
 __all__ = ["has_payload", "replay_row"]
 
-#: Where a scope's context is a map item: ``(index, pipeline name)``.
-Item = tuple[int, str] | None
-
 
 def has_payload(cell: Any) -> bool:
     """Whether a meta cell (or a regrouped list of them) holds anything."""
@@ -42,20 +39,7 @@ def has_payload(cell: Any) -> bool:
     return True
 
 
-def note(exc: BaseException, text: str) -> None:
-    """A hypernodes note on ``exc`` (PEP 678), once; the same words as the core's."""
-    text = f"hypernodes: {text}"
-    if text not in getattr(exc, "__notes__", ()):
-        exc.add_note(text)
-
-
-def _note_level(exc: BaseException, step: str, ctx: RunContext, item: Item) -> None:
-    note(exc, f"in node {step!r} of pipeline {ctx.path[-1]!r}")
-    if item is not None:
-        note(exc, f"in map item {item[0]} of pipeline {item[1]!r}")
-
-
-def replay_row(scope: Scope, ctx: RunContext, row: dict[str, Any], run: Run, item: Item) -> None:
+def replay_row(scope: Scope, ctx: RunContext, row: dict[str, Any], run: Run) -> None:
     """Deliver one row's events on ``ctx`` in the sequential executor's order; raise its
     failure, if any."""
     for entry in scope.entries:
@@ -63,28 +47,35 @@ def replay_row(scope: Scope, ctx: RunContext, row: dict[str, Any], run: Run, ite
             cell = row[entry.meta]
             if cell is None:
                 continue
-            computed, events, error, _ = pickle.loads(cell)
+            done, events, error, _ = pickle.loads(cell)
             exc = run.exception(error) if error is not None else None
             if events:
-                ctx.replay(events, exc)
+                ctx.replay(events, exc if exc is not None else _went_past(entry, row, run, done))
             if exc is not None:
-                _note_level(exc, entry.step.name, ctx, item)
-                raise exc
-            if computed:
+                raise exc  # with its notes, given where it was raised
+            if done == "computed":
                 ctx.cache_store(entry.step, {}, None, {})  # count the call: not all cached
             continue
         try:
             _inline(entry, ctx, row, run)
         except Exception as exc:
-            _note_level(exc, entry.step.name, ctx, item)
+            ctx.note_error(exc, entry.step, {})
             raise
+
+
+def _went_past(entry: NodeEntry, row: dict[str, Any], run: Run, done: str) -> Any:
+    """The exception of a call that failed in a map going on past failures (its outputs
+    hold the ItemError): what the ``on_error`` events recorded inside it receive."""
+    if done != "failed":
+        return None
+    return getattr(run.decode(row[entry.outputs[0]]), "error", None)
 
 
 def _inline(entry: Inline, ctx: RunContext, row: dict[str, Any], run: Run) -> None:
     step = entry.step
     inner = ctx.enter_nested(step)
     if not entry.maps:
-        replay_row(entry.scope, inner, row, run, None)
+        replay_row(entry.scope, inner, row, run)
     else:
         cell = row[entry.meta]
         if cell is not None:
@@ -103,7 +94,7 @@ def _inline(entry: Inline, ctx: RunContext, row: dict[str, Any], run: Run) -> No
                 item_ctx = inner.item(index)
                 item_ctx.begin_item()
                 try:
-                    replay_row(entry.scope, item_ctx, sub, run, (index, pipeline))
+                    replay_row(entry.scope, item_ctx, sub, run)
                 except BaseException as exc:
                     inner.fail(None, exc)
                     raise

@@ -26,8 +26,10 @@ import pickle
 import threading
 import traceback
 from collections import OrderedDict
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
+from hypernodes import ItemError
 from hypernodes.engine import pack, unpack
 
 if TYPE_CHECKING:
@@ -35,7 +37,12 @@ if TYPE_CHECKING:
 
     from ._tasks import Task
 
-__all__ = ["Handle", "Run", "decode", "encode"]
+__all__ = ["Handle", "Run", "decode", "encode", "in_udf"]
+
+#: True while a UDF of a translated run runs (in this thread, or a task it awaits): a
+#: DaftExecutor asked to run a pipeline there runs it node by node, never a Daft plan
+#: inside a Daft plan.
+in_udf: ContextVar[bool] = ContextVar("hypernodes_daft_in_udf", default=False)
 
 #: A cell holding a reference to a value kept in this process (pickles start with 0x80).
 _REF = b"\x00"
@@ -145,6 +152,15 @@ class Handle:
                 _unpacked[self.token] = found
             return found
 
+    def call(self, index: int, columns: list[list[Any]]) -> list[list[Any]]:
+        """Run task ``index`` of the run on a batch's ``columns``; its output columns."""
+        run = self.resolve()
+        token = in_udf.set(True)
+        try:
+            return run.tasks[index](run, columns)
+        finally:
+            in_udf.reset(token)
+
     def __reduce__(self) -> tuple[Any, ...]:
         return (Handle, (self.token, self.payload))
 
@@ -159,6 +175,8 @@ def encode(value: Any, run: Run) -> bytes:
     ``TypeError`` that says so.
     """
     if run.local:
+        if isinstance(value, ItemError):  # one object in every output it fills, not copies
+            return run.keep(value)
         try:
             return pickle.dumps(value, 5)
         except Exception:

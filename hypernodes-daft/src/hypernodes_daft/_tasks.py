@@ -5,11 +5,14 @@ Every UDF is a Daft batch UDF whose inputs are the key columns of its scope
 (which row, which item of each enclosing nested map) and the cells it reads,
 and whose output is a struct of binary (or list-of-binary) fields, unnested
 into columns. A node's UDF also writes a *meta* cell per row, left null on
-the hot path and otherwise holding ``(computed, events, error, hashes)``:
+the hot path and otherwise holding ``(done, events, error, hashes)``:
 
-- ``computed``: whether the node ran (``0`` when the cache served it);
+- ``done``: what ``RunContext.execute`` said happened (``"computed"``,
+  ``"cached"``, ``"skipped"``, ``"failed"``: the outputs hold an
+  ``ItemError`` in a map that goes on past failures), ``""`` when the call
+  did not complete;
 - ``events``: what the callbacks of that call would have received, recorded;
-- ``error``: the exception it raised (see :meth:`Run.failure`);
+- ``error``: the exception that stops the run (see :meth:`Run.failure`);
 - ``hashes``: the cache identity of its outputs, for the nodes downstream.
 
 A row whose key or input is null (an empty nested map's placeholder row, or
@@ -21,7 +24,10 @@ from __future__ import annotations
 import pickle
 from typing import TYPE_CHECKING, Any
 
-from hypernodes.engine import MapItems, run_coroutine
+from hypernodes import ItemError
+from hypernodes.engine import MapItems
+
+from ._guard import run_async
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -30,7 +36,7 @@ if TYPE_CHECKING:
 
     from ._run import Run
 
-__all__ = ["AssembleTask", "ExpandTask", "NodeTask", "Path", "Task"]
+__all__ = ["AssembleTask", "ExpandTask", "NodeTask", "Path", "Task", "continues", "meta"]
 
 #: A source of a value in a scope: ``("col", input position)`` or ``("const", index)``.
 Source = tuple[str, int]
@@ -60,9 +66,15 @@ class Path:
         for step, maps in self.levels:
             ctx = ctx.nested_step(step)
             if maps:
+                ctx.continuing = continues(step)  # as the nested map's own run would set it
                 ctx = ctx.item(key[position])
                 position += 1
         return ctx
+
+
+def continues(step: Step) -> bool:
+    """Whether the items of the nested map ``step`` go on past failures (``on_error``)."""
+    return getattr(step.node, "on_error", "raise") == "continue"
 
 
 class Task:
@@ -81,25 +93,9 @@ class Task:
         return [r for r in range(n) if all(c[r] is not None for c in checked)]
 
 
-def _await(coroutine: Any) -> None:
-    """Run a batch's coroutine to completion on a loop opened and closed for it.
-
-    Not :func:`hypernodes.engine.run_coroutine`, which keeps a loop per thread
-    for the thread's life: on Daft's threads that loop would be finalized
-    while Daft tears its threads down at exit, which crashes the interpreter.
-    """
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(coroutine)
-        return
-    run_coroutine(coroutine)  # a loop runs here already: the engine runs it on a thread
-
-
-def _meta(computed: int, events: Any, error: Any, hashes: Any) -> bytes:
-    return pickle.dumps((computed, events or None, error, hashes or None), 5)
+def meta(done: str, events: Any, error: Any, hashes: Any) -> bytes:
+    """A meta cell: see the module docstring."""
+    return pickle.dumps((done, events or None, error, hashes or None), 5)
 
 
 class NodeTask(Task):
@@ -108,7 +104,9 @@ class NodeTask(Task):
     ``sources`` gives, per parameter of the step, where its value is: a column
     of this UDF, a captured constant, or nowhere (an optional input left out:
     the node's default is used). ``hash_columns`` are the meta columns of the
-    nodes upstream in the same scope, read only when caching.
+    nodes upstream in the same scope, read only when caching. ``simple``: no
+    call needs a context (the hot path; in a map that goes on past failures,
+    ``continuing``, a context is made for a call that fails).
     """
 
     def __init__(
@@ -119,6 +117,7 @@ class NodeTask(Task):
         sources: list[Source | None],
         hash_columns: list[int],
         simple: bool,
+        continuing: bool,
     ) -> None:
         self.step = step
         self.name = step.name
@@ -127,6 +126,7 @@ class NodeTask(Task):
         self.sources = sources
         self.hash_columns = hash_columns
         self.simple = simple  # no context needed: called like the sequential hot loop
+        self.continuing = continuing
 
     def __call__(self, run: Run, columns: list[list[Any]]) -> list[list[Any]]:
         n = len(columns[0])
@@ -135,12 +135,13 @@ class NodeTask(Task):
         needed = [s[1] for s in self.sources if s is not None and s[0] == "col"]
         rows = self.ready(columns, needed)
         if self.step.is_async:
-            _await(self._run_async(run, columns, rows, outputs, metas))
+            run_async(self._run_async(run, columns, rows, outputs, metas))
         elif self.simple:
             self._run_plain(run, columns, rows, outputs[0], metas)
         else:
+            base = self._base(run, columns, rows)
             for r in rows:
-                self._run_row(run, columns, r, outputs, metas)
+                self._run_row(run, columns, r, outputs, metas, base)
         return [*outputs, metas]
 
     # -- the hot path: a plain call per row ------------------------------------------
@@ -167,14 +168,20 @@ class NodeTask(Task):
         template, slots = self._arguments(run)
         func, decode, encode = self.step.func, run.decode, run.encode
         filled = [(position, columns[index]) for position, index in slots]
+        continuing = self.continuing
         for r in rows:
             args = template.copy()
             for position, column in filled:
                 args[position] = decode(column[r])
+            if continuing and self._passes_on(args, out, r, run):
+                continue
             try:
                 out[r] = encode(func(*args))
             except Exception as exc:
-                metas[r] = _meta(0, None, run.failure(exc), None)
+                if continuing:
+                    out[r] = encode(self._went_on(run, columns, r, args, exc))
+                else:
+                    metas[r] = self._failed(run, columns, r, args, exc)
 
     async def _run_async(
         self,
@@ -196,34 +203,76 @@ class NodeTask(Task):
                 args = template.copy()
                 for position, index in slots:
                     args[position] = decode(columns[index][r])
+                if self.continuing and self._passes_on(args, out, r, run):
+                    return
                 async with limit:
                     try:
                         out[r] = encode(await func(*args))
                     except Exception as exc:
-                        metas[r] = _meta(0, None, run.failure(exc), None)
+                        if self.continuing:
+                            out[r] = encode(self._went_on(run, columns, r, args, exc))
+                        else:
+                            metas[r] = self._failed(run, columns, r, args, exc)
 
             await asyncio.gather(*(plain(r) for r in rows))
             return
 
+        base = self._base(run, columns, rows)
+
         async def observed(r: int) -> None:
             async with limit:
-                await self._run_row_async(run, columns, r, outputs, metas)
+                await self._run_row_async(run, columns, r, outputs, metas, base)
 
         await asyncio.gather(*(observed(r) for r in rows))
 
+    @staticmethod
+    def _passes_on(args: list[Any], out: list[Any], r: int, run: Run) -> bool:
+        """In a map that goes on past failures, a call given an ItemError is skipped and
+        passes it on (as ``RunContext.execute`` does)."""
+        for value in args:
+            if isinstance(value, ItemError):
+                out[r] = run.encode(value)
+                return True
+        return False
+
+    def _went_on(
+        self, run: Run, columns: list[list[Any]], r: int, args: list[Any], exc: Exception
+    ) -> ItemError:
+        """The ItemError of a plain call that raised in a map going on past failures, made
+        as ``RunContext.execute`` makes it: the exception gets the notes naming the node
+        and pipeline and the call's snapshot; the ItemError names the item."""
+        ctx = self.path.context(run.detached.attach(), [columns[i][r] for i in range(self.keys)])
+        ctx.item_of = None  # the engine adds no "in map item" note to an item that went on
+        ctx.note_error(exc, self.step, dict(zip(self.step.params, args, strict=True)))
+        return ItemError.of(exc, self.step, ctx.path, ctx.item_path)
+
+    def _failed(
+        self, run: Run, columns: list[list[Any]], r: int, args: list[Any], exc: Exception
+    ) -> bytes:
+        """The meta cell of a plain call that raised ``exc``, given the engine's notes and
+        snapshot in the row's context (made only now)."""
+        ctx = self.path.context(run.detached.attach(), [columns[i][r] for i in range(self.keys)])
+        ctx.note_error(exc, self.step, dict(zip(self.step.params, args, strict=True)))
+        return meta("", None, run.failure(exc), None)
+
     # -- with a context: cache, callbacks, several outputs, nested pipelines -----------
 
+    def _base(self, run: Run, columns: list[list[Any]], rows: list[int]) -> RunContext | None:
+        """One attached context for every row of this batch when no callback observes
+        them (nothing is recorded, so nothing can mix): a function node's rows then cost
+        an item context each, not a whole attached run. ``None``: each row attaches."""
+        if self.step.nested or not rows:  # a nested run may record its own callbacks' events
+            return None
+        root = run.detached.attach()
+        first = self.path.context(root, [columns[i][rows[0]] for i in range(self.keys)])
+        return None if first.observed else root
+
     def _prepare(
-        self, run: Run, columns: list[list[Any]], r: int
+        self, run: Run, columns: list[list[Any]], r: int, base: RunContext | None = None
     ) -> tuple[RunContext, dict[str, Any], dict[str, str]]:
         key = [columns[i][r] for i in range(self.keys)]
-        ctx = self.path.context(run.detached.attach(), key)
-        values: dict[str, Any] = {}
-        for param, source in zip(self.step.params, self.sources, strict=True):
-            if source is None:
-                continue
-            kind, index = source
-            values[param] = run.consts[index] if kind == "const" else run.decode(columns[index][r])
+        ctx = self.path.context(base if base is not None else run.detached.attach(), key)
+        values = self._values(run, columns, r)
         hashes: dict[str, str] = {}
         for index in self.hash_columns:
             cell = columns[index][r]
@@ -233,6 +282,16 @@ class NodeTask(Task):
                     hashes.update(known)
         return ctx, values, hashes
 
+    def _values(self, run: Run, columns: list[list[Any]], r: int) -> dict[str, Any]:
+        """The row's input values by name (an optional input left out is absent)."""
+        values: dict[str, Any] = {}
+        for param, source in zip(self.step.params, self.sources, strict=True):
+            if source is None:
+                continue
+            kind, index = source
+            values[param] = run.consts[index] if kind == "const" else run.decode(columns[index][r])
+        return values
+
     def _finish(
         self,
         run: Run,
@@ -240,6 +299,7 @@ class NodeTask(Task):
         values: dict[str, Any],
         hashes: dict[str, str],
         error: BaseException | None,
+        done: str,
         r: int,
         outputs: list[list[Any]],
         metas: list[Any],
@@ -250,13 +310,14 @@ class NodeTask(Task):
                 for column, name in zip(outputs, names, strict=True):
                     column[r] = run.encode(values[name])
             except Exception as exc:
+                ctx.note_error(exc, self.step, values)
                 error = exc
-        stats = getattr(ctx, "item_stats", None)  # the calls this row computed (not cached)
-        computed = stats[0] if stats else 0
+        if error is None and ctx.caching is None and not ctx.recorded:
+            return  # nothing to report: no events, no cache identity, no failure
         ctx.flush()
         own = {name: hashes[name] for name in names if name in hashes}
         failure = run.failure(error) if error is not None else None
-        metas[r] = _meta(computed, ctx.recorded, failure, own)
+        metas[r] = meta(done, ctx.recorded, failure, own)
 
     def _run_row(
         self,
@@ -265,14 +326,16 @@ class NodeTask(Task):
         r: int,
         outputs: list[list[Any]],
         metas: list[Any],
+        base: RunContext | None,
     ) -> None:
-        ctx, values, hashes = self._prepare(run, columns, r)
+        ctx, values, hashes = self._prepare(run, columns, r, base)
         error = None
+        done = ""
         try:
-            ctx.execute(self.step, values, hashes)
+            done = ctx.execute(self.step, values, hashes)
         except Exception as exc:
             error = exc
-        self._finish(run, ctx, values, hashes, error, r, outputs, metas)
+        self._finish(run, ctx, values, hashes, error, done, r, outputs, metas)
 
     async def _run_row_async(
         self,
@@ -281,14 +344,16 @@ class NodeTask(Task):
         r: int,
         outputs: list[list[Any]],
         metas: list[Any],
+        base: RunContext | None,
     ) -> None:
-        ctx, values, hashes = self._prepare(run, columns, r)
+        ctx, values, hashes = self._prepare(run, columns, r, base)
         error = None
+        done = ""
         try:
-            await ctx.execute_async(self.step, values, hashes)
+            done = await ctx.execute_async(self.step, values, hashes)
         except Exception as exc:
             error = exc
-        self._finish(run, ctx, values, hashes, error, r, outputs, metas)
+        self._finish(run, ctx, values, hashes, error, done, r, outputs, metas)
 
 
 class ExpandTask(Task):
@@ -329,7 +394,7 @@ class ExpandTask(Task):
             except Exception as exc:
                 for column in lists:
                     column[r] = None
-                metas[r] = _meta(0, None, run.failure(exc), None)
+                metas[r] = meta("", None, run.failure(exc), None)
         return [*lists, indices, counts, metas]
 
 

@@ -6,7 +6,8 @@ adds columns:
 
 - a node: one UDF (:class:`~hypernodes_daft._tasks.NodeTask`) adding a column
   per output and a meta column; inputs shared by every item are captured as
-  constants, never stored as columns;
+  constants, never stored as columns. A node with a batch implementation,
+  over the items of a map: :class:`~hypernodes_daft._batch.BatchTask`;
 - a nested pipeline whose executor is Daft too: inlined. Without
   ``map_over`` its steps simply join the frame, under their own scope
   (their own names, configuration and context path). With ``map_over`` an
@@ -18,7 +19,10 @@ adds columns:
   aggregation does not keep order across batches) and drops the placeholder
   row of an empty list;
 - a nested pipeline configured to run elsewhere (another executor or
-  backend): one UDF that runs it as the sequential executor would.
+  backend), or any nested pipeline in a map that goes on past failed items:
+  one UDF that runs it in its row through the engine (as configured; a
+  DaftExecutor there runs it node by node), so that a failure inside it
+  becomes that item's ItemError exactly as the engine makes it.
 
 :class:`Scope` records, per level, where each value lives and the entries the
 caller walks after the collect (:mod:`hypernodes_daft._replay`).
@@ -29,7 +33,9 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
-from ._tasks import AssembleTask, ExpandTask, NodeTask, Path
+from ._batch import BatchTask
+from ._guard import policy
+from ._tasks import AssembleTask, ExpandTask, NodeTask, Path, continues
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -71,10 +77,24 @@ class Inline:
 
 
 class Scope:
-    """One pipeline level of the translation: its keys, its values, its entries."""
+    """One pipeline level of the translation: its keys, its values, its entries.
+
+    ``items``: its rows are the items of a map (nodes with a batch
+    implementation use it); ``continuing``: that map goes on past failed
+    items; ``varying``: the columns whose value differs between the items of
+    one map (the others, like constants, are shared by all of them).
+    """
 
     def __init__(
-        self, path: Path, keys: list[str], values: dict[str, Place], config: RunContext
+        self,
+        path: Path,
+        keys: list[str],
+        values: dict[str, Place],
+        config: RunContext,
+        *,
+        items: bool,
+        continuing: bool = False,
+        varying: set[str] | None = None,
     ) -> None:
         self.path = path
         self.keys = keys
@@ -82,6 +102,14 @@ class Scope:
         self.hashes: dict[str, str] = {}  # output name -> meta column of its node
         self.config = config  # a context of this level, for its effective configuration
         self.entries: list[NodeEntry | Inline] = []
+        self.items = items
+        self.continuing = continuing
+        self.varying = varying if varying is not None else set()
+
+    def produce(self, name: str, column: str) -> None:
+        """Output ``name`` of this level is in ``column`` (one value per row)."""
+        self.values[name] = ("col", column)
+        self.varying.add(column)
 
 
 class Builder:
@@ -117,7 +145,10 @@ class Builder:
 
     def steps(self, plan: Plan, scope: Scope) -> None:
         for step in plan.steps:
-            if step.nested:
+            # In a map that goes on past failed items, a nested pipeline runs in its row as
+            # one call, so that a failure inside it becomes that item's ItemError exactly as
+            # the engine makes it (and a map nested in it reports as its own run does).
+            if step.nested and not scope.continuing:
                 inner = scope.config.nested_step(step)
                 if self.inlines(inner):
                     self.inline(step, scope, inner)
@@ -131,21 +162,40 @@ class Builder:
             place = scope.values.get(param)
             sources.append(self._source(place, inputs))
         hash_columns: list[int] = []
-        caching = scope.config.config.cache is not None
+        config = scope.config.config
+        caching = config.cache is not None
         if caching:
             for meta in dict.fromkeys(scope.hashes[p] for p in step.params if p in scope.hashes):
                 hash_columns.append(len(inputs))
                 inputs.append(meta)
-        simple = step.output is not None and not step.nested
-        simple = simple and not (caching or scope.config.observed)
-        task = NodeTask(step, scope.path, len(scope.keys), sources, hash_columns, simple)
+        guard = None if step.nested else policy(step, config)
+        # No context needed (unless a call fails): no cache, callbacks, retries or timeout.
+        quiet = not (caching or scope.config.observed or guard)
+        keys = len(scope.keys)
+        continuing = scope.continuing
+        task: NodeTask
+        rows = None
+        if step.batch is not None and not step.nested and scope.items:
+            shared = [self._shared(scope, scope.values.get(p)) for p in step.params]
+            plain = quiet and not continuing
+            task = BatchTask(step, scope.path, keys, sources, hash_columns, plain, shared, guard)
+            rows = max(self.batch_rows, step.batch_size or 0)
+        else:
+            simple = quiet and step.output is not None and not step.nested
+            task = NodeTask(step, scope.path, keys, sources, hash_columns, simple, continuing)
         outputs = [self.column("v") for _ in step.outputs]
         meta = self.column("m")
-        self.apply(task, inputs, [*outputs, meta], lists=0, sync=not step.is_async)
+        sync = rows is not None or not step.is_async
+        self.apply(task, inputs, [*outputs, meta], lists=0, sync=sync, rows=rows)
         for name, column in zip(step.outputs, outputs, strict=True):
-            scope.values[name] = ("col", column)
+            scope.produce(name, column)
             scope.hashes[name] = meta
         scope.entries.append(NodeEntry(step, outputs, meta))
+
+    @staticmethod
+    def _shared(scope: Scope, place: Place | None) -> bool:
+        """Whether every item of one map of ``scope`` has the value at ``place``."""
+        return place is None or place[0] == "const" or place[1] not in scope.varying
 
     @staticmethod
     def _source(place: Place | None, inputs: list[str]) -> Source | None:
@@ -169,8 +219,8 @@ class Builder:
         plan = step.inner_plan
         assert plan is not None
         entry = Inline(step, scope)
-        if not step.map_over:
-            inner = Scope(scope.path.nested(step, False), scope.keys, values, config)
+        if not step.map_over:  # a run of the inner pipeline per row: not a map's items
+            inner = Scope(scope.path.nested(step, False), scope.keys, values, config, items=False)
             self.steps(plan, inner)
             produced = {name: inner.values[name] for name in plan.outputs}
         else:
@@ -179,7 +229,7 @@ class Builder:
         rename = step.output_mapping
         for name, place in produced.items():
             outer = rename.get(name, name)
-            scope.values[outer] = place
+            scope.produce(outer, place[1])
             scope.hashes.pop(outer, None)  # a nested step is not cached: hashed by value
         scope.entries.append(entry)
 
@@ -213,7 +263,15 @@ class Builder:
             values[to_inner.get(outer, outer)] = ("col", column)
         plan = step.inner_plan
         assert plan is not None
-        inner = Scope(scope.path.nested(step, True), [*scope.keys, entry.index], values, config)
+        inner = Scope(
+            scope.path.nested(step, True),
+            [*scope.keys, entry.index],
+            values,
+            config,
+            items=True,
+            continuing=continues(step),
+            varying=set(lists[:-1]),
+        )
         self.steps(plan, inner)
         # Regroup: one row per outer row again; inner columns become lists of cells.
         import daft
@@ -243,9 +301,11 @@ class Builder:
         lists: int,
         indices: int = 0,
         sync: bool = True,
+        rows: int | None = None,
     ) -> None:
         """Add ``task`` as a batch UDF reading ``inputs`` and adding ``outputs``: the first
-        ``lists`` are lists of cells, the next ``indices`` lists of ints, the rest cells."""
+        ``lists`` are lists of cells, the next ``indices`` lists of ints, the rest cells.
+        ``rows`` sets the rows per Daft batch (default: see below)."""
         import daft
         from daft import DataType
 
@@ -256,7 +316,8 @@ class Builder:
         options = dict(self.udf_options) if sync else {}
         # Sync nodes: small batches spread rows over cores. Async nodes: large batches,
         # awaited together (bounded by max_concurrency) instead of a few at a time.
-        rows = self.batch_rows if sync else max(self.batch_rows, self.run.max_concurrency)
+        if rows is None:
+            rows = self.batch_rows if sync else max(self.batch_rows, self.run.max_concurrency)
         if rows != self._batching:
             self.df = self.df.into_batches(rows)
             self._batching = rows
@@ -281,27 +342,25 @@ def _daft_type(kind: int) -> Any:
     return DataType.list(DataType.int64())
 
 
-def _arrow_type(kind: int) -> Any:
-    import pyarrow as pa
-
-    if kind == _CELL:
-        return pa.large_binary()
-    if kind == _LIST:
-        return pa.large_list(pa.large_binary())
-    return pa.large_list(pa.int64())
-
-
 def _udf(handle: Handle, index: int, name: str, outputs: list[str], kinds: list[int]) -> Any:
     """The function Daft calls for a batch: Series in, a struct Series of cells out."""
 
     def udf(*series: Any) -> Any:
-        import pyarrow as pa
-        from daft import Series
+        from daft import Series, col
+        from daft.expressions import ExpressionsProjection
+        from daft.functions import to_struct
+        from daft.recordbatch import RecordBatch
 
-        run = handle.resolve()
-        columns = run.tasks[index](run, [s.to_pylist() for s in series])
-        arrays = [pa.array(c, _arrow_type(k)) for c, k in zip(columns, kinds, strict=True)]
-        return Series.from_arrow(pa.StructArray.from_arrays(arrays, names=outputs))
+        columns = handle.call(index, [s.to_pylist() for s in series])
+        # Built by Daft alone: pyarrow (with numpy, and pandas at pa.array's first call)
+        # would cost every fresh worker process a quarter of a second more to import.
+        fields = {
+            field: Series.from_pylist(cells, field, dtype=_daft_type(kind))
+            for cells, field, kind in zip(columns, outputs, kinds, strict=True)
+        }
+        struct = to_struct(*[col(field) for field in outputs]).alias(name)
+        batch = RecordBatch.from_pydict(fields)
+        return batch.eval_expression_list(ExpressionsProjection([struct])).get_column(0)
 
     udf.__name__ = udf.__qualname__ = name
     return udf
