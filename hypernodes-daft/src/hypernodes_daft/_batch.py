@@ -23,21 +23,18 @@ function, as the engine does.
 
 from __future__ import annotations
 
-import inspect
 import time
 from typing import TYPE_CHECKING, Any
 
 from hypernodes import ItemError
-from hypernodes.engine import note
-from hypernodes.errors import OutputCountError
+from hypernodes.engine import call_batch, item_spans, note
 
-from ._guard import call_guarded, run_async
+from ._guard import run_async
 from ._tasks import NodeTask, meta
 
 if TYPE_CHECKING:
     from hypernodes.engine import RunContext, Step
 
-    from ._guard import Policy
     from ._run import Run
     from ._tasks import Path, Source
 
@@ -66,12 +63,10 @@ class BatchTask(NodeTask):
         hash_columns: list[int],
         simple: bool,
         shared: list[bool],
-        guard: Policy | None,
     ) -> None:
         super().__init__(step, path, keys, sources, hash_columns, simple, not simple)
         self.name = f"{step.name}[batch]"
         self.shared = shared
-        self.guard = guard
         self.size = step.batch_size
 
     def __call__(self, run: Run, columns: list[list[Any]]) -> list[list[Any]]:
@@ -104,7 +99,7 @@ class BatchTask(NodeTask):
         values = {r: self._values(run, columns, r) for r in rows}
         for chunk in self._chunks(rows):
             try:
-                results = self._call([values[r] for r in chunk], None)
+                results = self._call([values[r] for r in chunk], [])
             except Exception as exc:
                 ctx = self.path.context(run.detached.attach(), self._key(columns, chunk[0]))
                 self._note(exc, ctx, values[chunk[0]], columns, chunk)
@@ -144,7 +139,9 @@ class BatchTask(NodeTask):
             head = prepared[chunk[0]][0]
             started = time.perf_counter()
             try:
-                results = self._call([prepared[r][1] for r in chunk], head)
+                results = self._call(
+                    [prepared[r][1] for r in chunk], [prepared[r][0] for r in chunk]
+                )
             except Exception as exc:
                 if head.continuing:  # find the bad items: each again, with the per-item function
                     for r in chunk:
@@ -186,11 +183,14 @@ class BatchTask(NodeTask):
         size = self.size or len(rows) or 1
         return [rows[start : start + size] for start in range(0, len(rows), size)]
 
-    def _call(self, values: list[dict[str, Any]], ctx: RunContext | None) -> Any:
-        """The batch implementation on the items whose ``values`` are given; its result."""
+    def _call(self, values: list[dict[str, Any]], items: list[RunContext]) -> Any:
+        """The batch implementation on the items whose ``values`` are given; its result.
+
+        With the items' contexts it runs under the node's retries and timeout
+        (the engine's ``call_batch``); without (no cache, callbacks, retries or
+        timeout), as a plain call. Either way the result is checked.
+        """
         step = self.step
-        batch = step.batch
-        assert batch is not None
         head = values[0]
         arguments: dict[str, Any] = {}
         for param, source, shared in zip(step.params, self.sources, self.shared, strict=True):
@@ -200,16 +200,7 @@ class BatchTask(NodeTask):
                 arguments[param] = head[param]
             else:
                 arguments[param] = [v[param] for v in values]
-        is_async = inspect.iscoroutinefunction(batch)
-        if self.guard is not None:
-            assert ctx is not None
-            result = call_guarded(step, lambda: batch(**arguments), ctx, self.guard, is_async)
-        else:
-            result = batch(**arguments)
-            if is_async:
-                result = run_async(result)
-        _check_lengths(step, result, len(values))
-        return result
+        return call_batch(step, arguments, items)
 
     def _store(self, results: Any, position: int, values: dict[str, Any]) -> None:
         output = self.step.output
@@ -232,45 +223,5 @@ class BatchTask(NodeTask):
     ) -> None:
         """What a failed batch gets: the items it held, and the snapshot of its first item."""
         items = [columns[self.keys - 1][r] for r in chunk]
-        note(exc, f"in a batch of node {self.step.name!r} holding map items {_spans(items)}")
+        note(exc, f"in a batch of node {self.step.name!r} holding map items {item_spans(items)}")
         ctx.note_error(exc, self.step, values)
-
-
-def _check_lengths(step: Step, result: Any, count: int) -> None:
-    """A batch implementation returns one value per item (a tuple of lists: one per output)."""
-    columns = [result] if step.output is not None else result
-    if step.output is None and (
-        not isinstance(result, tuple | list) or len(result) != len(step.outputs)
-    ):
-        msg = (
-            f"The batch implementation of node {step.name!r} (outputs {step.outputs!r}) must "
-            f"return a tuple of {len(step.outputs)} lists, one per output; got "
-            f"{type(result).__name__}."
-        )
-        raise OutputCountError(msg)
-    for name, column in zip(step.outputs, columns, strict=True):
-        try:
-            length = len(column)
-        except TypeError:
-            length = -1
-        if length != count:
-            got = f"{length} values" if length >= 0 else f"a {type(column).__name__}"
-            msg = (
-                f"The batch implementation of node {step.name!r} was given {count} items and "
-                f"returned {got} for {name!r}: return one value per item, in order."
-            )
-            raise OutputCountError(msg)
-
-
-def _spans(indices: list[int]) -> str:
-    """``0-3, 7`` for [0, 1, 2, 3, 7]."""
-    parts: list[str] = []
-    start = previous = indices[0]
-    for index in [*indices[1:], None]:
-        if index is not None and index == previous + 1:
-            previous = index
-            continue
-        parts.append(f"{start}-{previous}" if previous > start else str(start))
-        if index is not None:
-            start = previous = index
-    return ", ".join(parts)

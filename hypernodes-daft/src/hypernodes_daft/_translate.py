@@ -33,8 +33,9 @@ from __future__ import annotations
 import itertools
 from typing import TYPE_CHECKING, Any
 
+from hypernodes.engine import policy
+
 from ._batch import BatchTask
-from ._guard import policy
 from ._tasks import AssembleTask, ExpandTask, NodeTask, Path, continues
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ class Builder:
             for meta in dict.fromkeys(scope.hashes[p] for p in step.params if p in scope.hashes):
                 hash_columns.append(len(inputs))
                 inputs.append(meta)
-        guard = None if step.nested else policy(step, config)
+        guard = not step.nested and any(setting is not None for setting in policy(step, config))
         # No context needed (unless a call fails): no cache, callbacks, retries or timeout.
         quiet = not (caching or scope.config.observed or guard)
         keys = len(scope.keys)
@@ -178,7 +179,7 @@ class Builder:
         if step.batch is not None and not step.nested and scope.items:
             shared = [self._shared(scope, scope.values.get(p)) for p in step.params]
             plain = quiet and not continuing
-            task = BatchTask(step, scope.path, keys, sources, hash_columns, plain, shared, guard)
+            task = BatchTask(step, scope.path, keys, sources, hash_columns, plain, shared)
             rows = max(self.batch_rows, step.batch_size or 0)
         else:
             simple = quiet and step.output is not None and not step.nested

@@ -144,6 +144,11 @@ class Step:
         return self.node.map_over if self.nested else ()  # type: ignore[union-attr]
 
     @property
+    def on_error(self) -> str:
+        """``"raise"`` or ``"continue"``: what a nested step's map does with failed items."""
+        return getattr(self.node, "on_error", "raise")
+
+    @property
     def map_mode(self) -> str:
         """``"zip"`` or ``"product"`` for a nested step that maps."""
         return self.node.map_mode if self.nested else "zip"  # type: ignore[union-attr]

@@ -19,7 +19,10 @@ What is here:
   :func:`run_items`: items of a map run node by node, calling batch
   implementations (``@node.batch``) on chunks, as the built-in executors do.
 - ``UNSET``: what ``Step.retries`` / ``Step.timeout`` hold when a node sets
-  none of its own (``ctx.policy(step)`` resolves them).
+  none of its own; :func:`policy` (``policy(step, config)``, or
+  ``ctx.policy(step)``) resolves them. ``ctx.call_batch`` makes a batch call
+  as the built-in executors do, ``ctx.fail_item`` records a failed item in a
+  map that goes on; :func:`item_spans` writes item indices as ranges.
 - :class:`RunContext`: the facade over one run — execute a step, emit events,
   open and close the scopes callbacks see, cache lookups and stores,
   :meth:`~RunContext.detach` and :meth:`~RunContext.replay`.
@@ -47,13 +50,14 @@ if TYPE_CHECKING:
     from .._model.plan import Plan, Step
     from ..callbacks._record import Event
     from ._backend import Backend, LocalBackend
-    from ._batch import run_items
+    from ._batch import call_batch, run_items
     from ._context import DetachedContext, RunContext
-    from ._items import MAP_MODES, MapItems
+    from ._items import MAP_MODES, MapItems, item_spans
     from ._loop import run_coroutine
     from ._pack import pack, unpack
     from ._remote import Job, run_job
     from ._steps import note
+    from ._steps import step_policy as policy
 
 __all__ = [
     "MAP_MODES",
@@ -68,8 +72,11 @@ __all__ = [
     "Plan",
     "RunContext",
     "Step",
+    "call_batch",
+    "item_spans",
     "note",
     "pack",
+    "policy",
     "run_coroutine",
     "run_items",
     "run_job",
@@ -90,8 +97,11 @@ _WHERE = {
     "Plan": ".._model.plan",
     "RunContext": "._context",
     "Step": ".._model.plan",
+    "call_batch": "._batch",
+    "item_spans": "._items",
     "note": "._steps",
     "pack": "._pack",
+    "policy": "._steps",
     "run_coroutine": "._loop",
     "run_items": "._batch",
     "run_job": "._remote",
@@ -99,12 +109,15 @@ _WHERE = {
 }
 
 
+_RENAMED = {"policy": "step_policy"}  # public name -> name in its module
+
+
 def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         msg = f"module {__name__!r} has no attribute {name!r}"
         raise AttributeError(msg)
-    value = getattr(importlib.import_module(module, __name__), name)
+    value = getattr(importlib.import_module(module, __name__), _RENAMED.get(name, name))
     globals()[name] = value
     return value
 

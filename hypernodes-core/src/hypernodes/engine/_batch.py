@@ -25,12 +25,12 @@ from ._items import item_spans
 from ._steps import execute, lookup, note, policy, remember, step_failed
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from .._model.plan import Plan, Step
     from ._context import RunContext
 
-__all__ = ["run_items", "run_items_batched"]
+__all__ = ["call_batch", "run_items", "run_items_batched"]
 
 
 def run_items_batched(
@@ -195,10 +195,37 @@ class _Batch:
             ctx.emit(hook, *args)
 
 
-def _call(step: Step, arguments: dict[str, Any], ctx: _Batch, count: int) -> Any:
+def call_batch(step: Step, arguments: dict[str, Any], items: Sequence[RunContext] = ()) -> Any:
+    """Call ``step``'s batch implementation on ``arguments`` as the built-in executors do.
+
+    ``arguments`` hold a list per input that varies across the items and the
+    single value of each shared one. With the items' contexts (``items``, the
+    first one leading), the call runs under the step's retries and timeout
+    and a retry event reaches every item; without, it is a plain call. An
+    ``async def`` batch is run to completion. The result must hold one value
+    per item (a tuple of lists for several outputs): else ``OutputCountError``.
+    """
+    count = _count(step, arguments)
+    if not items:
+        return _call(step, arguments, None, count)
+    indices = [c.item_path[-1] for c in items if c.item_path]
+    return _call(step, arguments, _Batch(list(items), items[0], indices), count)
+
+
+def _count(step: Step, arguments: dict[str, Any]) -> int:
+    """How many items ``arguments`` hold (the length of a varying input's list)."""
+    for name in step.params:
+        value = arguments.get(name)
+        if isinstance(value, list):
+            return len(value)
+    msg = f"call_batch({step.name!r}, ...) needs a list for at least one input that varies."
+    raise ValueError(msg)
+
+
+def _call(step: Step, arguments: dict[str, Any], ctx: _Batch | None, count: int) -> Any:
     batch = step.batch
     assert batch is not None
-    guard = policy(step, ctx)  # type: ignore[arg-type]
+    guard = policy(step, ctx) if ctx is not None else None  # type: ignore[arg-type]
     is_async = _is_async(batch)
     if guard is not None:
         from ._guard import call_guarded

@@ -17,10 +17,19 @@ from typing import TYPE_CHECKING, Any
 from .._model.config import UNSET
 from ..callbacks._dispatch import Dispatcher, callback_context, report_error
 from ..callbacks._record import Event, Recorder, StandIn, replay, token_of
-from ._steps import execute, execute_async, lookup, note, remember, step_failed
+from ._steps import (
+    execute,
+    execute_async,
+    fail_item,
+    lookup,
+    note,
+    remember,
+    step_failed,
+    step_policy,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Sequence
 
     from .._model.config import Config
     from .._model.plan import Step
@@ -332,9 +341,27 @@ class RunContext:
     def policy(self, step: Step) -> tuple[Retries | None, float | None]:
         """The retries and timeout a call of ``step`` runs with here: the node's own
         (``@node(retries=..., timeout=...)``) where it sets them, else this run's."""
-        retries = step.retries if step.retries is not UNSET else self.config.retries
-        timeout = step.timeout if step.timeout is not UNSET else self.config.timeout
-        return retries, timeout
+        return step_policy(step, self.config)
+
+    def call_batch(
+        self, step: Step, arguments: dict[str, Any], items: Sequence[RunContext] = ()
+    ) -> Any:
+        """Call ``step``'s batch implementation (``@node.batch``) on ``arguments`` (a list
+        per input that varies across the items, the single value of each shared one), as
+        the built-in executors do: under the step's retries and timeout (a retry event
+        reaches every context in ``items``), an ``async def`` run to completion, and the
+        result checked to hold one value per item (a tuple of lists for several outputs).
+        Returns the result; raises what the call raised (``OutputCountError`` for a result
+        of the wrong shape)."""
+        from ._batch import call_batch
+
+        return call_batch(step, arguments, list(items) or [self])
+
+    def fail_item(self, exc: Exception, step: Step, values: dict[str, Any]) -> Any:
+        """In a map that goes on past failures: record ``exc``, raised by ``step`` on this
+        item, as an ``ItemError`` in each of the step's outputs (with the engine's notes
+        and the call's snapshot), and return it. Nothing is cached."""
+        return fail_item(exc, step, values, self, {})
 
     def cache_lookup(
         self, step: Step, values: dict[str, Any], hashes: dict[str, str] | None = None

@@ -19,6 +19,7 @@ from ..errors import OutputCountError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from .._model.config import Config
     from .._model.plan import Plan, Step
     from ._context import RunContext
 
@@ -86,10 +87,16 @@ def run_step(step: Step, values: dict[str, Any], ctx: RunContext) -> None:
     store(step, values, result)
 
 
+def step_policy(step: Step, config: Config) -> tuple[Any, Any]:
+    """``(retries, timeout)`` of a call of ``step`` under ``config``: the node's own win."""
+    retries = step.retries if step.retries is not UNSET else config.retries
+    timeout = step.timeout if step.timeout is not UNSET else config.timeout
+    return retries, timeout
+
+
 def policy(step: Step, ctx: RunContext) -> tuple[Any, Any] | None:
-    """The retries and timeout of a call of ``step`` (the node's own win), or ``None``."""
-    retries = step.retries if step.retries is not UNSET else ctx.config.retries
-    timeout = step.timeout if step.timeout is not UNSET else ctx.config.timeout
+    """The retries and timeout of a call of ``step`` here, or ``None`` when it has neither."""
+    retries, timeout = step_policy(step, ctx.config)
     if retries is None and timeout is None:
         return None
     return retries, timeout
@@ -137,21 +144,22 @@ def _execute_continuing(
             return CACHED
         _observed_call(step, values, ctx)
     except Exception as exc:
-        _failed_item(exc, step, values, ctx, hashes)
+        fail_item(exc, step, values, ctx, hashes)
         return FAILED
     remember(step, values, ctx, hashes, key)
     return COMPUTED
 
 
-def _failed_item(
+def fail_item(
     exc: Exception, step: Step, values: dict[str, Any], ctx: RunContext, hashes: dict[str, str]
-) -> None:
-    """Leave an ItemError for ``exc`` in each output of ``step`` (never cached)."""
+) -> ItemError:
+    """Leave an ItemError for ``exc`` in each output of ``step`` (never cached); return it."""
     step_failed(exc, step, values, ctx)
     error = ItemError.of(exc, step, ctx.path, ctx.item_path)
     for output in step.outputs:
         values[output] = error
         hashes.pop(output, None)
+    return error
 
 
 async def execute_async(
@@ -165,7 +173,7 @@ async def execute_async(
         try:
             return await _execute_async(step, values, ctx, hashes)
         except Exception as exc:
-            _failed_item(exc, step, values, ctx, hashes)
+            fail_item(exc, step, values, ctx, hashes)
             return FAILED
     return await _execute_async(step, values, ctx, hashes)
 
