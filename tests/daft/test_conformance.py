@@ -32,3 +32,22 @@ def test_callbacks_receive_the_sequential_events(case):
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_callbacks_and_cache_hits_match_on_a_cold_and_a_warm_cache(case, tmp_path):
     check_events(case, DaftExecutor(), cache=lambda: DiskCache(tmp_path / "cache"))
+
+
+# use_process=True: synchronous nodes in worker processes kept between runs, every value and
+# event crossing a process boundary.
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_results_match_in_worker_processes(case):
+    check_case(case, DaftExecutor(use_process=True))
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_results_match_in_worker_processes_with_a_memory_cache(case):
+    check_case(case, DaftExecutor(use_process=True), cache=MemoryCache())
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_events_and_cache_hits_match_in_worker_processes(case, tmp_path):
+    check_events(case, DaftExecutor(use_process=True), cache=lambda: DiskCache(tmp_path / "c"))

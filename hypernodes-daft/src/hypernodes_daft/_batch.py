@@ -97,7 +97,7 @@ class BatchTask(NodeTask):
         metas: list[Any],
     ) -> None:
         values = {r: self._values(run, columns, r) for r in rows}
-        for chunk in self._chunks(rows):
+        for chunk in run.until_stopped(self._chunks(rows)):
             try:
                 results = self._call([values[r] for r in chunk], [])
             except Exception as exc:
@@ -135,7 +135,7 @@ class BatchTask(NodeTask):
                 self._finish(run, ctx, values, hashes, None, "cached", r, outputs, metas)
             else:
                 pending.append(r)
-        for chunk in self._chunks(pending):
+        for chunk in run.until_stopped(self._chunks(pending)):
             head = prepared[chunk[0]][0]
             started = time.perf_counter()
             try:

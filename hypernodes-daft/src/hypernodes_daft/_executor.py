@@ -27,9 +27,9 @@ class DaftExecutor(HolisticExecutor):
     this process, else ``DAFT_RUNNER``, else local. Daft's runner is set once
     per process; asking for a different one is an error that says so.
 
-    ``use_process=True`` runs synchronous nodes in Daft's worker processes
-    (pure-Python CPU-bound nodes then use every core; Daft starts them at
-    every run, about half a second per run on 2 cores). ``batch_size`` is
+    ``use_process=True`` runs synchronous nodes in worker processes, one per
+    core, kept between runs (pure-Python CPU-bound nodes then use every core;
+    on Ray it is Daft's own UDF option). ``batch_size`` is
     the rows per Daft batch (default: enough batches to keep every core
     busy); ``max_concurrency`` bounds the calls of an ``async def`` node
     awaited at once per batch. ``max_retries`` is Daft's own UDF retry, handed to every

@@ -33,8 +33,23 @@ def execute(
     from daft import Series
 
     runner = executor.start()
-    local = runner == "native" and not executor.use_process
+    # use_process on the native runner: the plan on Daft's threads, synchronous nodes in
+    # worker processes kept between runs (see _workers), never Daft's per-query processes.
+    pooled = runner == "native" and bool(executor.use_process)
+    local = runner == "native" and not pooled
     run = Run(ctx.detach(), local=local, max_concurrency=executor.max_concurrency)
+    if pooled:
+        from ._workers import pool, stop_path
+
+        try:
+            pool()  # started, or refused with a reason, before Daft starts
+        except RuntimeError as exc:
+            exc.add_note(
+                "hypernodes: DaftExecutor(use_process=True) runs synchronous nodes in a process "
+                "pool; without use_process they run on Daft's threads in this process."
+            )
+            raise
+        run.stop_path = stop_path(run.token)
     handle = run.handle()
     rows = len(items) if items is not None else 1
     data: dict[str, Any] = {ROW: Series.from_pylist(list(range(rows)), ROW, daft.DataType.int64())}
@@ -52,7 +67,7 @@ def execute(
             data[f"i{k}"] = Series.from_pylist(column, f"i{k}", dtype=daft.DataType.binary())
     batch_rows = executor.batch_rows(rows)
     options = executor.udf_options()
-    if local:
+    if runner == "native":
         options["use_process"] = False  # the UDFs reach this run through this process
     builder = Builder(
         daft.from_pydict(data),
@@ -61,6 +76,7 @@ def execute(
         inlines=_inlines,
         udf_options=options,
         batch_rows=batch_rows,
+        pooled=pooled,
     )
     mapped = {place[1] for place in values.values() if place[0] == "col"}
     scope = Scope(
@@ -74,8 +90,10 @@ def execute(
     )
     builder.steps(plan, scope)
     run.publish(handle)
+    completed = False
     try:
         collected = builder.df.to_pydict()
+        completed = True
         order = sorted(range(rows), key=collected[ROW].__getitem__)
         _report(scope, ctx, collected, order, run, items is not None)
         outputs = {}
@@ -86,6 +104,10 @@ def execute(
             _share_item_errors(outputs)
         return outputs
     finally:
+        if pooled and not completed:  # Ctrl-C, or Daft failed: free the workers
+            from ._workers import stop
+
+            stop(run.token, run.stop_path)
         run.release()
 
 

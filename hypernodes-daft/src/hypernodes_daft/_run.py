@@ -9,9 +9,10 @@ A UDF holds a :class:`Handle` only:
   token into a process-local table: nothing large is pickled when Daft checks
   that a UDF pickles, and live objects (exceptions with their tracebacks,
   values that cannot be pickled) stay here;
-- elsewhere (Ray workers, Daft's UDF processes) the handle carries the run
-  packed once with :func:`hypernodes.engine.pack` (callbacks become stand-ins,
-  the user's own modules travel by value), unpacked once per process.
+- elsewhere (Ray workers, the worker processes of ``use_process=True``) the
+  handle also carries the run packed once with :func:`hypernodes.engine.pack`
+  (callbacks become stand-ins, the user's own modules travel by value),
+  unpacked once per process.
 
 Cells of the frame are values pickled to bytes (Arrow ``binary``), so Daft
 never infers a type: ``1`` stays an ``int`` beside ``"a"``, tuples, dicts,
@@ -27,12 +28,14 @@ import threading
 import traceback
 from collections import OrderedDict
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from hypernodes import ItemError
 from hypernodes.engine import pack, unpack
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from hypernodes.engine import DetachedContext
 
     from ._tasks import Task
@@ -53,6 +56,8 @@ _unpacked: OrderedDict[str, Run] = OrderedDict()  # token -> run unpacked here (
 _lock = threading.Lock()
 _MEMO = 8  # runs a worker keeps unpacked (the runs it serves at once)
 
+T = TypeVar("T")
+
 
 class Run:
     """What the UDFs of one translated run or map share."""
@@ -66,6 +71,7 @@ class Run:
         self.token = f"{os.getpid()}-{next(_counter)}-{os.urandom(4).hex()}"
         self.errors: list[BaseException] = []  # raised here; cells refer to them by index
         self.refs: list[Any] = []  # values that could not be pickled (this process only)
+        self.stop_path: str | None = None  # exists once the run stopped early (_workers.stop)
         self._lock = threading.Lock()
 
     # -- cells -------------------------------------------------------------------
@@ -101,6 +107,13 @@ class Run:
             return self.errors[recorded]
         return _unpack_error(recorded)
 
+    def until_stopped(self, rows: Iterable[T]) -> Iterable[T]:
+        """``rows``, up to the caller stopping the run early (see ``_workers.stop``)."""
+        path = self.stop_path
+        if path is None:
+            return rows
+        return itertools.takewhile(lambda _: not os.path.exists(path), rows)
+
     # -- reaching it from a UDF ---------------------------------------------------
 
     def handle(self) -> Handle:
@@ -108,9 +121,10 @@ class Run:
         return Handle(self.token, None)
 
     def publish(self, handle: Handle) -> None:
-        """Every task is known: make the run reachable (registered here, or packed)."""
+        """Every task is known: make the run reachable (registered here; packed too when
+        UDFs run in other processes)."""
+        _live[self.token] = self  # the UDFs on this process's threads use it as it is
         if self.local:
-            _live[self.token] = self
             return
         state = self.__dict__.copy()
         del state["_lock"]

@@ -140,8 +140,27 @@ class NodeTask(Task):
             self._run_plain(run, columns, rows, outputs[0], metas)
         else:
             base = self._base(run, columns, rows)
-            for r in rows:
+            for r in run.until_stopped(rows):
                 self._run_row(run, columns, r, outputs, metas, base)
+        return [*outputs, metas]
+
+    def lost(self, run: Run, columns: list[list[Any]], exc: BaseException) -> list[list[Any]]:
+        """The columns of a batch that produced nothing (its worker process died): each
+        row it would have computed fails with ``exc``, or, in a map that goes on past
+        failures, holds an ItemError made of it (as a process pool's lost items do)."""
+        n = len(columns[0])
+        outputs: list[list[Any]] = [[None] * n for _ in self.step.outputs]
+        metas: list[Any] = [None] * n
+        needed = [s[1] for s in self.sources if s is not None and s[0] == "col"]
+        for r in self.ready(columns, needed):
+            if not self.continuing:
+                metas[r] = meta("", None, run.failure(exc), None)
+                continue
+            key = [columns[i][r] for i in range(self.keys)]
+            ctx = self.path.context(run.detached.attach(), key)
+            cell = run.encode(ItemError.of(exc, self.step, ctx.path, ctx.item_path))
+            for column in outputs:
+                column[r] = cell
         return [*outputs, metas]
 
     # -- the hot path: a plain call per row ------------------------------------------
@@ -169,7 +188,7 @@ class NodeTask(Task):
         func, decode, encode = self.step.func, run.decode, run.encode
         filled = [(position, columns[index]) for position, index in slots]
         continuing = self.continuing
-        for r in rows:
+        for r in run.until_stopped(rows):
             args = template.copy()
             for position, column in filled:
                 args[position] = decode(column[r])

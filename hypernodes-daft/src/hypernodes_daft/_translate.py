@@ -125,8 +125,10 @@ class Builder:
         inlines: Callable[[RunContext], bool],
         udf_options: dict[str, Any],
         batch_rows: int,
+        pooled: bool = False,
     ) -> None:
         self.df = frame
+        self.pooled = pooled  # synchronous nodes run in the worker processes of _workers
         self.run = run
         self.handle = handle
         self.inlines = inlines
@@ -323,7 +325,14 @@ class Builder:
             self.df = self.df.into_batches(rows)
             self._batching = rows
         fn = daft.func.batch(return_dtype=DataType.struct(fields), unnest=True, **options)(
-            _udf(self.handle, len(self.run.tasks) - 1, task.name, outputs, kinds)
+            _udf(
+                self.handle,
+                len(self.run.tasks) - 1,
+                task.name,
+                outputs,
+                kinds,
+                pooled=self.pooled and sync and isinstance(task, NodeTask),
+            )
         )
         expression = fn(*[daft.col(c) for c in inputs])
         self.df = self.df.select(*[daft.col(c) for c in self.df.column_names], expression)
@@ -343,8 +352,13 @@ def _daft_type(kind: int) -> Any:
     return DataType.list(DataType.int64())
 
 
-def _udf(handle: Handle, index: int, name: str, outputs: list[str], kinds: list[int]) -> Any:
-    """The function Daft calls for a batch: Series in, a struct Series of cells out."""
+def _udf(
+    handle: Handle, index: int, name: str, outputs: list[str], kinds: list[int], *, pooled: bool
+) -> Any:
+    """The function Daft calls for a batch: Series in, a struct Series of cells out.
+
+    ``pooled``: the task runs in a worker process of :mod:`hypernodes_daft._workers`
+    (a worker that dies fails the batch's rows as a ``WorkerLostError``)."""
 
     def udf(*series: Any) -> Any:
         from daft import Series, col
@@ -352,7 +366,21 @@ def _udf(handle: Handle, index: int, name: str, outputs: list[str], kinds: list[
         from daft.functions import to_struct
         from daft.recordbatch import RecordBatch
 
-        columns = handle.call(index, [s.to_pylist() for s in series])
+        cells = [s.to_pylist() for s in series]
+        if pooled:
+            from hypernodes.errors import WorkerLostError
+
+            from ._workers import call
+
+            try:
+                columns = call(handle, index, name, cells)
+            except WorkerLostError as exc:
+                run = handle.resolve()
+                task = run.tasks[index]
+                assert isinstance(task, NodeTask)
+                columns = task.lost(run, cells, exc)
+        else:
+            columns = handle.call(index, cells)
         # Built by Daft alone: pyarrow (with numpy, and pandas at pa.array's first call)
         # would cost every fresh worker process a quarter of a second more to import.
         fields = {

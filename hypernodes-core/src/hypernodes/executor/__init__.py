@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ._base import ExecutorStrategy, HolisticExecutor, TaskExecutor
 from ._eager import EagerNodeExecutor
-from ._pools import PoolDescription, process_pool
+from ._pools import PoolDescription, check_main_guard, process_pool
 from ._sequential import SequentialNodeExecutor
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "PoolDescription",
     "SequentialNodeExecutor",
     "TaskExecutor",
+    "check_main_guard",
     "process_pool",
     "threads",
     "processes",

@@ -54,7 +54,14 @@ if TYPE_CHECKING:
     from ..engine._items import MapItems
     from ._base import TaskExecutor
 
-__all__ = ["PoolDescription", "map_in_pool", "occupies", "process_pool", "worker_count"]
+__all__ = [
+    "PoolDescription",
+    "check_main_guard",
+    "map_in_pool",
+    "occupies",
+    "process_pool",
+    "worker_count",
+]
 
 #: The most items one chunk carries to a worker.
 MAX_CHUNK = 256
@@ -259,7 +266,9 @@ def check_main_guard(pool: Executor) -> None:
     Workers started with ``spawn`` or ``forkserver`` import the main script
     again; a script that runs its pipelines at top level (no
     ``if __name__ == "__main__":``) would then start a map in every worker,
-    which dies while starting and leaves a broken pool.
+    which dies while starting and leaves a broken pool. Call it before
+    handing work to a ``ProcessPoolExecutor`` (other pools pass): it raises a
+    ``RuntimeError`` that says what to change, and reads the script once.
     """
     from concurrent.futures import ProcessPoolExecutor
 
