@@ -167,8 +167,14 @@ def test_after_a_worker_dies_the_next_map_gets_a_working_pool():
         pool.shutdown()
 
 
-def test_a_script_without_a_main_guard_using_a_process_pool_is_told_what_to_do(tmp_path):
+@pytest.mark.parametrize(
+    "mention",
+    ["", '# if __name__ == "__main__":  (commented out)', '"""Run: if __name__ == "__main__"."""'],
+    ids=["no-mention", "in-a-comment", "in-a-docstring"],
+)
+def test_a_script_without_a_main_guard_using_a_process_pool_is_told_what_to_do(tmp_path, mention):
     source = """
+    MENTION
     from hypernodes import Pipeline, node
 
     @node(output_name="y")
@@ -177,7 +183,7 @@ def test_a_script_without_a_main_guard_using_a_process_pool_is_told_what_to_do(t
 
     print(Pipeline([inc], executor="processes").map({"x": [1, 2, 3]}))
     """
-    out = run_script(tmp_path, source, 60)
+    out = run_script(tmp_path, source.replace("MENTION", mention), 60)
     assert out.returncode != 0
     assert 'without an `if __name__ == "__main__":` guard' in out.stderr
     assert 'executor="threads"' in out.stderr
@@ -211,3 +217,26 @@ def test_a_callback_that_cannot_be_pickled_works_with_a_process_pool(processes):
     pipeline.with_executor(SequentialNodeExecutor(map_executor=processes))
     assert pipeline.map({"x": [1, 2, 3]}) == {"y": [2, 4, 6]}
     assert counter.items == 3
+
+
+def test_a_timeout_in_a_worker_is_reported_to_callbacks_once(processes):
+    class Errors(PipelineCallback):
+        def __init__(self):
+            self.seen = []
+
+        def on_error(self, node, error, ctx):
+            self.seen.append(node)
+
+    @node(output_name="y", timeout=0.2)
+    def slow(x):
+        if x == 1:
+            time.sleep(0.6)
+        return x
+
+    errors = Errors()
+    pipeline = Pipeline([slow], callbacks=[errors]).with_executor(
+        SequentialNodeExecutor(map_executor=processes)
+    )
+    with pytest.raises(TimeoutError, match="slow"):
+        pipeline.map({"x": [0, 1, 2]})
+    assert errors.seen == ["slow"]  # not again, with no node, when it reached the caller

@@ -160,3 +160,71 @@ def test_a_script_without_a_main_guard_is_refused_before_any_worker_starts(tmp_p
     assert done.returncode != 0
     assert 'without an `if __name__ == "__main__":` guard' in done.stderr
     assert "DaftExecutor(use_process=True) runs synchronous nodes in a process pool" in done.stderr
+
+
+@pytest.mark.parametrize("raised", [KeyboardInterrupt, SystemExit])
+@pytest.mark.parametrize("use_process", [False, True], ids=["threads", "processes"])
+def test_a_node_raising_keyboard_interrupt_or_system_exit_stops_the_run(raised, use_process):
+    @node(output_name="y")
+    def quits(x: int) -> int:
+        if x == 1:
+            raise raised
+        return x
+
+    pipeline = Pipeline([quits], executor=DaftExecutor(use_process=use_process))
+    with pytest.raises(raised):  # as with the sequential executor, not a hung Daft thread
+        pipeline.map({"x": [0, 1, 2]})
+    assert pipeline.map({"x": [0, 2]}) == {"y": [0, 2]}
+
+
+def test_a_shared_input_that_cannot_be_pickled_is_named():
+    import threading
+
+    @node(output_name="y")
+    def use(x: int, handle: object) -> int:
+        return x
+
+    pipeline = Pipeline([use], executor=DaftExecutor(use_process=True))
+    with pytest.raises(TypeError, match=r"input 'handle' \(lock\) cannot be pickled.*@stateful"):
+        pipeline.map({"x": [1, 2], "handle": threading.Lock()}, map_over="x")
+
+
+def test_a_timeout_or_an_untravelling_error_is_reported_to_callbacks_once():
+    import threading
+    import time
+
+    from hypernodes import PipelineCallback
+
+    class Errors(PipelineCallback):
+        def __init__(self):
+            self.seen = []
+
+        def on_error(self, node, error, ctx):
+            self.seen.append((node, type(error).__name__))
+
+    class Locked(Exception):
+        def __init__(self, message):
+            super().__init__(message)
+            self.lock = threading.Lock()
+
+    @node(output_name="y", timeout=0.2)
+    def slow(x: int) -> int:
+        if x == 1:
+            time.sleep(0.6)
+        return x
+
+    @node(output_name="y")
+    def locked(x: int) -> int:
+        if x == 1:
+            raise Locked("no")
+        return x
+
+    for failing in (slow, locked):
+        expected, got = Errors(), Errors()
+        with pytest.raises(Exception):  # noqa: B017 - compared below
+            Pipeline([failing], callbacks=[expected]).map({"x": [0, 1, 2]})
+        executor = DaftExecutor(use_process=True)
+        with pytest.raises(Exception):  # noqa: B017
+            Pipeline([failing], executor=executor, callbacks=[got]).map({"x": [0, 1, 2]})
+        assert [node for node, _ in got.seen] == [node for node, _ in expected.seen]
+        assert len(got.seen) == 1

@@ -144,7 +144,9 @@ class NodeTimeoutError(HyperNodesError, TimeoutError):
         self.timeout = timeout
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (NodeTimeoutError, (str(self), self.node, self.item_path, self.timeout))
+        # The attributes travel too: notes, and whether callbacks were told of it already.
+        args = (str(self), self.node, self.item_path, self.timeout)
+        return (NodeTimeoutError, args, self.__dict__)
 
 
 class RemoteError(HyperNodesError, RuntimeError):

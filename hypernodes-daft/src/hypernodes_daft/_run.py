@@ -93,9 +93,13 @@ class Run:
 
     # -- failures ----------------------------------------------------------------
 
-    def failure(self, exc: BaseException) -> Any:
-        """What a cell records of ``exc``: its index here, or the exception packed."""
-        if self.local:
+    def failure(self, exc: BaseException, *, here: bool = False) -> Any:
+        """What a cell records of ``exc``: its index here, or the exception packed.
+
+        ``here``: the cell is made in the caller's process (a batch that failed on
+        its way to a worker), so the exception is kept as itself even when the
+        run's UDFs work elsewhere."""
+        if self.local or here:
             with self._lock:
                 self.errors.append(exc)
                 return len(self.errors) - 1
@@ -203,8 +207,9 @@ def encode(value: Any, run: Run) -> bytes:
     except Exception as exc:
         msg = (
             f"A value of type {type(value).__name__} cannot be pickled ({type(exc).__name__}: "
-            f"{exc}), and on this runner every value travels between processes. Return "
-            "picklable values, or run on Daft's native runner."
+            f"{exc}), and here every value travels between processes (use_process=True, "
+            "or Ray). Return picklable values, or run without use_process on Daft's "
+            "native runner."
         )
         raise TypeError(msg) from exc
 
@@ -228,14 +233,16 @@ def _rebuild(kind: type[BaseException], args: tuple[Any, ...], state: dict[str, 
     return exc
 
 
-def _pack_error(exc: BaseException) -> tuple[bytes | None, str, str]:
-    """``(the exception pickled, or None; its type and message; its traceback text)``.
+def _pack_error(exc: BaseException) -> tuple[bytes | None, str, str, bool]:
+    """``(the exception pickled, or None; its type and message; its traceback text;
+    whether callbacks were told of it already)``.
 
     Pickled as itself when that unpickles again, else as its type, args and
     attributes (an exception whose constructor takes other arguments than
     its ``args``), else only described.
     """
     kind = type(exc)
+    reported = bool(getattr(exc, "_hypernodes_reported", False))  # on_error fired there
     text = "".join(traceback.format_exception(exc)).rstrip()
     described = f"{kind.__module__}.{kind.__qualname__}: {exc}"
     for attempt in (exc, (_rebuild, kind, exc.args, dict(vars(exc)))):
@@ -246,14 +253,14 @@ def _pack_error(exc: BaseException) -> tuple[bytes | None, str, str]:
                 loaded[0](*loaded[1:])
         except Exception:
             continue
-        return candidate, described, text
-    return None, described, text
+        return candidate, described, text, reported
+    return None, described, text, reported
 
 
-def _unpack_error(packed: tuple[bytes | None, str, str]) -> BaseException:
+def _unpack_error(packed: tuple[bytes | None, str, str, bool]) -> BaseException:
     from hypernodes.errors import RemoteError
 
-    data, described, text = packed
+    data, described, text, reported = packed
     exc: BaseException | None = None
     if data is not None:
         try:
@@ -267,5 +274,7 @@ def _unpack_error(packed: tuple[bytes | None, str, str]) -> BaseException:
             described.partition(":")[0],
             text,
         )
+        if reported:  # the callbacks got on_error for the original: not again for this
+            exc._hypernodes_reported = True  # type: ignore[attr-defined]
     exc.add_note(f"hypernodes: raised in a Daft worker; remote traceback:\n{text}")
     return exc

@@ -145,16 +145,20 @@ class NodeTask(Task):
         return [*outputs, metas]
 
     def lost(self, run: Run, columns: list[list[Any]], exc: BaseException) -> list[list[Any]]:
-        """The columns of a batch that produced nothing (its worker process died): each
-        row it would have computed fails with ``exc``, or, in a map that goes on past
-        failures, holds an ItemError made of it (as a process pool's lost items do)."""
+        """The columns of a batch that produced nothing, ``exc`` raised in this process
+        (its worker process died; or a call raised ``KeyboardInterrupt`` or
+        ``SystemExit``, which must stop the run rather than Daft's thread): each row it
+        would have computed fails with ``exc``, or, for a lost worker in a map that goes
+        on past failures, holds an ItemError made of it (as a process pool's lost items
+        do)."""
         n = len(columns[0])
         outputs: list[list[Any]] = [[None] * n for _ in self.step.outputs]
         metas: list[Any] = [None] * n
         needed = [s[1] for s in self.sources if s is not None and s[0] == "col"]
+        stops = not self.continuing or not isinstance(exc, Exception)
         for r in self.ready(columns, needed):
-            if not self.continuing:
-                metas[r] = meta("", None, run.failure(exc), None)
+            if stops:
+                metas[r] = meta("", None, run.failure(exc, here=True), None)
                 continue
             key = [columns[i][r] for i in range(self.keys)]
             ctx = self.path.context(run.detached.attach(), key)

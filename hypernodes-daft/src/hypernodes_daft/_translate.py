@@ -365,22 +365,24 @@ def _udf(
         from daft.expressions import ExpressionsProjection
         from daft.functions import to_struct
         from daft.recordbatch import RecordBatch
+        from hypernodes.errors import WorkerLostError
+
+        from ._workers import call
 
         cells = [s.to_pylist() for s in series]
-        if pooled:
-            from hypernodes.errors import WorkerLostError
-
-            from ._workers import call
-
-            try:
-                columns = call(handle, index, name, cells)
-            except WorkerLostError as exc:
-                run = handle.resolve()
-                task = run.tasks[index]
-                assert isinstance(task, NodeTask)
-                columns = task.lost(run, cells, exc)
-        else:
-            columns = handle.call(index, cells)
+        try:
+            columns = call(handle, index, name, cells) if pooled else handle.call(index, cells)
+        except BaseException as exc:
+            # A lost worker, or a node's KeyboardInterrupt / SystemExit: fail the batch's
+            # rows with it, re-raised in the caller after the collect (left to Daft, it
+            # would end Daft's thread and leave the run waiting for ever).
+            run = handle.resolve()
+            task = run.tasks[index]
+            if isinstance(exc, Exception) and not isinstance(exc, WorkerLostError):
+                raise
+            if not isinstance(task, NodeTask):
+                raise
+            columns = task.lost(run, cells, exc)
         # Built by Daft alone: pyarrow (with numpy, and pandas at pa.array's first call)
         # would cost every fresh worker process a quarter of a second more to import.
         fields = {

@@ -285,10 +285,10 @@ def check_main_guard(pool: Executor) -> None:
     if guarded is None:
         try:
             with open(path, encoding="utf-8") as file:
-                source = file.read()
+                source: str | None = file.read()
         except OSError:
-            source = "__main__"
-        guarded = _guard_checked[path] = "__main__" in source
+            source = None
+        guarded = _guard_checked[path] = source is None or _has_main_guard(source)
     if not guarded:
         msg = (
             f'{path} runs a process-pool map without an `if __name__ == "__main__":` guard. '
@@ -297,6 +297,30 @@ def check_main_guard(pool: Executor) -> None:
             '`if __name__ == "__main__":`, or use executor="threads".'
         )
         raise RuntimeError(msg)
+
+
+def _has_main_guard(source: str) -> bool:
+    """Whether the script has a top-level ``if __name__ == "__main__":`` (in any spelling
+    that compares ``__name__`` with ``"__main__"``); a comment or a string saying so is
+    not one. A script that does not parse is given the benefit of the doubt."""
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return True
+    for statement in tree.body:
+        if not isinstance(statement, ast.If):
+            continue
+        for part in ast.walk(statement.test):
+            if not isinstance(part, ast.Compare):
+                continue
+            operands = [part.left, *part.comparators]
+            names = {o.id for o in operands if isinstance(o, ast.Name)}
+            strings = {o.value for o in operands if isinstance(o, ast.Constant)}
+            if "__name__" in names and "__main__" in strings:
+                return True
+    return False
 
 
 # -- pickling executors that hold a pool ---------------------------------------------
