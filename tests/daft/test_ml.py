@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -183,31 +182,3 @@ def test_a_bound_model_is_built_once_in_this_process_for_every_map():
     assert pipeline.map({"x": [1, 2]}) == {"prediction": [4, 5]}
     assert BUILDS == ["abc"]
     assert model.built
-
-
-@stateful
-class CountedModel:
-    """Writes one line per construction, with the pid of the process that built it."""
-
-    def __init__(self, log: str):
-        with open(log, "a") as file:
-            file.write(f"{os.getpid()}\n")
-
-    def predict(self, x: int) -> int:
-        return -x
-
-
-@node(output_name="prediction")
-def predict_counted(x: int, model: CountedModel) -> int:
-    return model.predict(x)
-
-
-def test_in_daft_worker_processes_each_process_builds_the_model_at_most_once(tmp_path):
-    log = tmp_path / "builds.txt"
-    pipeline = Pipeline([predict_counted], executor=DaftExecutor(use_process=True))
-    pipeline.bind(model=CountedModel(str(log)))
-    assert pipeline.map({"x": list(range(40))}) == {"prediction": [-x for x in range(40)]}
-    pids = log.read_text().split()
-    assert pids
-    assert len(pids) == len(set(pids))
-    assert str(os.getpid()) not in pids  # built where the node ran, not shipped built
