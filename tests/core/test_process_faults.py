@@ -240,3 +240,29 @@ def test_a_timeout_in_a_worker_is_reported_to_callbacks_once(processes):
     with pytest.raises(TimeoutError, match="slow"):
         pipeline.map({"x": [0, 1, 2]})
     assert errors.seen == ["slow"]  # not again, with no node, when it reached the caller
+
+
+def test_a_script_read_from_standard_input_is_told_to_use_a_file(tmp_path):
+    source = textwrap.dedent(
+        """
+        from hypernodes import Pipeline, node
+
+        @node(output_name="y")
+        def inc(x):
+            return x + 1
+
+        if __name__ == "__main__":
+            print(Pipeline([inc], executor="processes").map({"x": [1, 2, 3]}))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-"],
+        input=source,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert out.returncode != 0
+    assert "script read from standard input" in out.stderr
+    assert "WorkerLostError" not in out.stderr

@@ -279,6 +279,14 @@ def check_main_guard(pool: Executor) -> None:
         return
     main = sys.modules.get("__main__")
     path = getattr(main, "__file__", None)
+    if path == "<stdin>":  # spawned workers would look for a file of that name and die
+        msg = (
+            "A process pool cannot start its workers for a script read from standard "
+            "input: each worker imports the main script again, from its file. Save the "
+            'script to a file (with an `if __name__ == "__main__":` guard), or use '
+            'executor="threads".'
+        )
+        raise RuntimeError(msg)
     if not path or not path.endswith(".py"):
         return
     guarded = _guard_checked.get(path)
