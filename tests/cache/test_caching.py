@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 import subprocess
 import sys
@@ -245,6 +246,32 @@ def test_caches_pickle_without_their_handles(tmp_path):
     fresh = pickle.loads(pickle.dumps(memory))
     assert fresh.max_size == 3
     assert fresh.get("k") == (False, None)
+
+
+def test_copies_arriving_in_a_process_are_one_disk_cache_per_configuration(tmp_path):
+    disk = DiskCache(tmp_path / "c")
+    first, second = (pickle.loads(pickle.dumps(disk)) for _ in range(2))
+    assert first is second  # one store and one set of open files, however many payloads
+    assert first is not disk
+    other = pickle.loads(pickle.dumps(DiskCache(tmp_path / "c", size_limit=10**9)))
+    assert other is not first
+    assert other.size_limit == 10**9
+
+
+@node(output_name="fds")
+def open_files(x: int) -> int:
+    return len(os.listdir(f"/proc/{os.getpid()}/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
+def test_a_long_lived_worker_keeps_its_open_files_flat_over_many_maps(tmp_path, processes):
+    pipeline = Pipeline([open_files], cache=DiskCache(tmp_path / "c")).with_executor(
+        SequentialNodeExecutor(map_executor=processes)
+    )
+    counts = [
+        max(pipeline.map({"x": [run * 10 + k for k in range(4)]})["fds"]) for run in range(40)
+    ]
+    assert max(counts[20:]) <= max(counts[:5]) + 2  # not one more store per map served
 
 
 def test_disk_cache_opens_nothing_until_first_use(tmp_path):

@@ -400,3 +400,30 @@ def test_an_inner_pipeline_without_callbacks_stays_silent_in_process_pool_items(
     assert pipeline.map({"x": [1, 2]})["b"] == [4, 6]
     assert sum(1 for e in rec.events if e[0] == "node_end") == 4  # add_one and the nested node
     assert not any(e[-1] == 1 for e in rec.events)
+
+
+def test_a_callback_collected_while_tokens_are_handed_out_does_not_deadlock():
+    # A garbage collection can run while the token table is locked (inside token_of); the
+    # dead callback's weakref callback then takes the same lock on the same thread.
+    import gc
+    import threading
+
+    from hypernodes.callbacks import _record
+
+    locals_ = []
+    done = threading.Event()
+
+    def body():
+        callback = PipelineCallback()
+        _record.token_of(callback)
+        locals_.append(callback)
+        del callback
+        with _record._lock:
+            locals_.clear()  # the last reference: its weakref callback runs here
+            gc.collect()
+        done.set()
+
+    worker = threading.Thread(target=body, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert done.is_set(), "collecting a callback while the token table was locked hung"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from concurrent.futures import ThreadPoolExecutor
 
@@ -421,3 +422,70 @@ def raise_weird(x: int) -> int:
     if x == 2:
         raise WeirdError(x, "bad")
     return x
+
+
+# -- exceptions that refuse attributes, nodes defined in a script ----------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class FrozenParseError(Exception):
+    text: str
+
+
+@node(output_name="value")
+def parse_strictly(text: str) -> int:
+    if not text.isdigit():
+        raise FrozenParseError(text)
+    return int(text)
+
+
+@pytest.mark.parametrize("executor", ["sequential", "eager", "threads", "processes"])
+def test_an_exception_that_refuses_notes_propagates_as_itself(executor):
+    pipeline = Pipeline([parse_strictly], executor=executor)
+    with pytest.raises(FrozenParseError):
+        pipeline.run({"text": "x"})
+    with pytest.raises(FrozenParseError):
+        pipeline.map({"text": ["1", "x"]})
+    result = pipeline.map({"text": ["1", "x"]}, on_error="continue")
+    assert result.failed == [1]
+    assert isinstance(result["value"][1].error, FrozenParseError)
+
+
+SCRIPT_NODE = """
+import pickle
+from hypernodes import ItemError, Pipeline, error_snapshot, node
+
+@node(output_name="value")
+def parse(text: str) -> int:
+    return int(text)
+
+if __name__ == "__main__":
+    try:
+        Pipeline([parse]).run({"text": "x"})
+    except ValueError as exc:
+        again = pickle.loads(pickle.dumps(exc))  # the standard pickle, as multiprocessing
+        snapshot = error_snapshot(again)
+        assert snapshot.inputs == {"text": "x"}
+        assert snapshot.reproduce(lambda text: text * 2) == "xx"
+        try:
+            snapshot.reproduce()
+        except ValueError:
+            print("reproduced")
+    result = Pipeline([parse]).map({"text": ["1", "x"]}, on_error="continue")
+    item = pickle.loads(pickle.dumps(result["value"][1]))
+    assert isinstance(item, ItemError) and item.error_type.endswith("ValueError")
+    print("item error pickles")
+"""
+
+
+def test_an_exception_of_a_node_defined_in_a_script_pickles_with_the_standard_pickle(tmp_path):
+    import subprocess
+    import sys
+
+    script = tmp_path / "script.py"
+    script.write_text(SCRIPT_NODE)
+    done = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["reproduced", "item", "error", "pickles"]

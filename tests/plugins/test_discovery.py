@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,6 +121,11 @@ def test_the_table_listing_and_the_console_script(site):
     assert "acme-executor 2.3" in line
     assert "executors: reversing" in line
     assert line.endswith("[ok]")
+    # Columns line up: what each plugin registers starts at the same place on every row.
+    rows = [row for row in done.stdout.splitlines() if row.endswith("]")]
+    starts = {re.match(r"\S+\s+\S+ \S+\s+", row).end() for row in rows}
+    assert len(rows) > 1
+    assert len(starts) == 1
 
 
 def test_listing_imports_no_heavy_module(site):

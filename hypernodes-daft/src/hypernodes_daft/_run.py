@@ -31,7 +31,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from hypernodes import ItemError
-from hypernodes.engine import pack, unpack
+from hypernodes.engine import note, pack, unpack
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -228,7 +228,7 @@ def _rebuild(kind: type[BaseException], args: tuple[Any, ...], state: dict[str, 
     """An exception of ``kind`` with ``args`` and attributes, without calling its
     ``__init__`` (whose signature need not match its args)."""
     exc = kind.__new__(kind)
-    exc.args = args
+    object.__setattr__(exc, "args", args)  # past a __setattr__ that refuses (frozen)
     exc.__dict__.update(state)
     return exc
 
@@ -276,5 +276,5 @@ def _unpack_error(packed: tuple[bytes | None, str, str, bool]) -> BaseException:
         )
         if reported:  # the callbacks got on_error for the original: not again for this
             exc._hypernodes_reported = True  # type: ignore[attr-defined]
-    exc.add_note(f"hypernodes: raised in a Daft worker; remote traceback:\n{text}")
+    note(exc, f"raised in a Daft worker; remote traceback:\n{text}")
     return exc

@@ -94,6 +94,12 @@ class ErrorSnapshot:
             )
             raise RuntimeError(msg)
         call = function if function is not None else self.function
+        if call is None:
+            msg = (
+                f"The snapshot of node {self.node!r} has no function: it could not be "
+                "pickled where the node failed. Pass one: reproduce(function)."
+            )
+            raise RuntimeError(msg)
         call = getattr(call, "func", call)  # a Node: its plain function
         result = call(**self.inputs)
         if hasattr(result, "__await__") and hasattr(result, "send"):
@@ -111,11 +117,49 @@ class ErrorSnapshot:
                 pack(inputs)
             except Exception:
                 inputs = None  # the snapshot travels; its values could not
-        return (ErrorSnapshot, (self.node, self.function, inputs, self.pipeline, self.item_path))
+        fields = (self.node, _portable(self.function), inputs, self.pipeline, self.item_path)
+        return (_arrived_snapshot, fields)
 
     def __repr__(self) -> str:
         where = f", item_path={self.item_path!r}" if self.item_path else ""
         return f"ErrorSnapshot(node={self.node!r}{where})"
+
+
+def _portable(function: Any) -> Any:
+    """The snapshot's function as it can travel with any pickler: itself when it pickles
+    by reference, else its cloudpickle bytes (a node defined in a script or a notebook,
+    which the standard pickle cannot find by name), else ``None``."""
+    import pickle
+
+    try:
+        pickle.dumps(function)
+    except Exception:
+        pass
+    else:
+        return function
+    try:
+        import cloudpickle
+
+        return cloudpickle.dumps(function)
+    except Exception:
+        return None
+
+
+def _arrived_snapshot(
+    node: str,
+    function: Any,
+    inputs: dict[str, Any] | None,
+    pipeline: tuple[str, ...],
+    item_path: tuple[int, ...],
+) -> ErrorSnapshot:
+    if isinstance(function, bytes):
+        import cloudpickle
+
+        try:
+            function = cloudpickle.loads(function)
+        except Exception:  # it cannot be rebuilt here: reproduce() needs a function given
+            function = None
+    return ErrorSnapshot(node, function, inputs, pipeline, item_path)
 
 
 def snapshot_call(

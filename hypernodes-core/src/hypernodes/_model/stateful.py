@@ -90,7 +90,9 @@ class Stateful(metaclass=_StatefulType):
                 try:
                     found = type(self)._hn_class(*self._hn_args, **self._hn_kwargs)
                 except Exception as exc:  # not remembered: the next use tries again
-                    exc.add_note(f"hypernodes: while building the stateful resource {self!r}")
+                    from ..engine._steps import note
+
+                    note(exc, f"while building the stateful resource {self!r}")
                     raise
                 _built[token] = found
         return found

@@ -331,13 +331,16 @@ class Registry:
         if as_json:
             return json.dumps(rows, indent=2)
         lines = []
-        for row in rows:
+        shipped = [f"{row['distribution']} {row['version']}" for row in rows]
+        names_width = max((len(row["name"]) for row in rows), default=0)
+        shipped_width = max(map(len, shipped), default=0)
+        for row, where in zip(rows, shipped, strict=True):
             kinds = ", ".join(
                 f"{kind}s: {' '.join(row[f'{kind}s'])}" for kind in HOOKS if row[f"{kind}s"]
             )
             status = "ok" if row["error"] is None else f"BROKEN: {row['error']}"
             lines.append(
-                f"{row['name']:<12} {row['distribution']} {row['version']:<10} "
+                f"{row['name']:<{names_width}}  {where:<{shipped_width}}  "
                 f"{kinds or '(registers nothing)'}  [{status}]"
             )
         for (kind, name), claimants in self._conflicts.items():

@@ -372,12 +372,11 @@ class DiskCache(Cache):
             return len(store)
         return len(self._reader) if self._reader is not None else 0
 
-    def __getstate__(self) -> dict[str, Any]:
+    def __reduce__(self) -> tuple[Any, ...]:
+        # It travels as its configuration (what is batched is written first), and arrives
+        # as the one DiskCache of that configuration in the receiving process.
         self.flush()
-        return {"path": str(self.path), "size_limit": self.size_limit, "batch": self.write_batch}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(state["path"], state["size_limit"], state["batch"])  # type: ignore[misc]
+        return (_arrived, (type(self), str(self.path), self.size_limit, self.write_batch))
 
     def __repr__(self) -> str:
         return f"DiskCache({str(self.path)!r}, size_limit={self.size_limit!r})"
@@ -405,6 +404,23 @@ def _check_arguments(path: object, size_limit: object, write_batch: object) -> N
 
 
 _with_pending: weakref.WeakSet[DiskCache] = weakref.WeakSet()
+
+#: The DiskCaches that arrived in this process, one per configuration: every payload a
+#: long-lived worker unpacks (a map, a chunk, a Daft batch) brings a copy, and unpacked
+#: payloads are cyclic garbage that only a full collection frees, so one store (and one
+#: set of open files) per configuration instead of one per payload served.
+_arrivals: weakref.WeakValueDictionary[tuple[Any, ...], DiskCache] = weakref.WeakValueDictionary()
+_arrivals_lock = threading.Lock()
+
+
+def _arrived(kind: type[DiskCache], path: str, size_limit: int | None, batch: int) -> DiskCache:
+    """A DiskCache unpickled here: the one of that configuration this process has."""
+    key = (kind, path, size_limit, batch)
+    with _arrivals_lock:
+        found = _arrivals.get(key)
+        if found is None:
+            found = _arrivals[key] = kind(path, size_limit, batch)
+        return found
 
 
 @atexit.register

@@ -67,7 +67,9 @@ class StandIn(PipelineCallback):
 
 # -- tokens: names for callback objects of this process ------------------------------
 
-_lock = threading.Lock()
+# Reentrant: a garbage collection while the lock is held can run ``_forget`` (a weakref
+# callback of a dead callback object) on this same thread.
+_lock = threading.RLock()
 _counter = itertools.count()
 _by_id: dict[int, tuple[Any, str]] = {}  # id(callback) -> (weak or strong ref, token)
 _by_token: dict[str, Any] = {}  # token -> weak or strong ref

@@ -171,7 +171,7 @@ def _rebuild_exception(kind: type[BaseException], args: tuple[Any, ...], state: 
     """An exception of ``kind`` with ``args`` and attributes, without calling its __init__
     (whose signature need not match its args)."""
     exc = kind.__new__(kind)
-    exc.args = args
+    object.__setattr__(exc, "args", args)  # past a __setattr__ that refuses (frozen)
     exc.__dict__.update(state)
     return exc
 

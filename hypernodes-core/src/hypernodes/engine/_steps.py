@@ -290,7 +290,13 @@ def step_failed(exc: BaseException, step: Step, values: dict[str, Any], ctx: Run
 
 
 def note(exc: BaseException, text: str) -> None:
-    """Add a hypernodes note to an exception raised by user code (PEP 678), once."""
+    """Add a hypernodes note to an exception raised by user code (PEP 678), once.
+
+    Best effort: an exception that refuses new attributes (a frozen dataclass, a class
+    with ``__slots__`` and a strict ``__setattr__``) propagates as itself, unnoted."""
     text = f"hypernodes: {text}"
-    if text not in getattr(exc, "__notes__", ()):
-        exc.add_note(text)
+    try:
+        if text not in getattr(exc, "__notes__", ()):
+            exc.add_note(text)
+    except Exception:
+        pass
