@@ -259,8 +259,16 @@ class ModalBackend(Backend):
                 self._channel = channel
             return self._channel
 
+    @property
+    def carrier(self) -> str:
+        """How errors name what carries the bytes (the transport, or the Modal call)."""
+        if self.transport is None:
+            return f"the Modal call of {self.where}"
+        return f"transport {self.transport!r}"
+
     def _call(self, channel: Any, payload: bytes, chunk: bytes | None = None) -> bytes:
-        return _wire.read_response(channel(_wire.request(payload, chunk)), self.where)
+        response = channel(_wire.request(payload, chunk))
+        return _wire.read_response(response, self.where, self.carrier)
 
     def run(
         self,
