@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from hypernodes.engine import Job, MapItems
 
 from . import _wire
+from ._culprit import unpicklable_named
 from ._inplace import shipping
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class Fanout:
         if count == 0:
             return []
         where = self.backend.where
-        with shipping(self.backend):
+        with unpicklable_named(pipeline, items.shared, where), shipping(self.backend):
             job = Job.items(pipeline, executor, ctx, items, output_name, by_value=True, where=where)
         containers = self.backend.max_containers or DEFAULT_CONTAINERS
         size = max(1, -(-count // (OVERSUBSCRIPTION * containers)))
