@@ -83,7 +83,7 @@ def test_a_gpu_that_is_not_a_string_is_refused(gpu):
         ({"timeout": 1.5}, "timeout must be whole seconds"),
         ({"max_containers": 0}, "max_containers must be an int >= 1"),
         ({"retries": -1}, "retries must be >= 0"),
-        ({"volumes": {"cache": object()}}, "absolute mount paths"),
+        ({"volumes": {"cache": object()}}, "canonical, absolute path"),
         ({"app_name": ""}, "app_name"),
         ({"transport": b"bytes"}, "transport must be a callable"),
     ],
@@ -91,6 +91,63 @@ def test_a_gpu_that_is_not_a_string_is_refused(gpu):
 def test_settings_modal_would_refuse_late_are_refused_at_construction(settings, words):
     with pytest.raises(ModalSettingsError, match=words):
         ModalBackend(**settings)
+
+
+_VOLUME = modal.Volume.from_name("hypernodes-test-cache", create_if_missing=True)
+
+
+@pytest.mark.parametrize(
+    ("settings", "words"),
+    [
+        ({"cpu": (2.0, 1.0)}, r"cpu=\(request, limit\) needs a limit at least the request"),
+        ({"memory": (4096, 1024)}, r"memory=\(request, limit\) needs a limit at least"),
+        ({"cpu": float("inf")}, "cpu must be cores [(]a finite number"),
+        ({"cpu": float("nan")}, "cpu must be cores [(]a finite number"),
+        ({"cpu": (1.0, float("inf"))}, "cpu must be cores [(]a finite number"),
+        ({"volumes": {"/": _VOLUME}}, "does not mount a volume at '/'"),
+        ({"volumes": {"/tmp": _VOLUME}}, "does not mount a volume at '/tmp'"),
+        ({"volumes": {"/a/../b": _VOLUME}}, "'/a/../b' must be a canonical, absolute path"),
+        ({"volumes": {"data": _VOLUME}}, "'data' must be a canonical, absolute path"),
+        ({"volumes": {"/data": "my-volume"}}, r'modal.Volume.from_name\("my-volume"\)'),
+        ({"volumes": {"/a": _VOLUME, "/b": _VOLUME}}, "one path per function"),
+        ({"volumes": ["/data"]}, "volumes must map mount paths to volumes"),
+        ({"env": {"N": 1}}, "env must map names [(]str[)] to values.*'N': int 1"),
+        ({"env": "A=1"}, "env must map variable names to values"),
+        ({"retries": "3"}, "retries must be a count.*got str '3'"),
+        ({"retries": 1.5}, "retries must be a count.*got float 1.5"),
+        ({"retries": True}, "retries must be a count.*got bool True"),
+        ({"max_containers": True}, "max_containers must be an int >= 1"),
+        (
+            {"image": "python:3.11"},
+            r'image must be a modal.Image.*Image.from_registry\("python:3.11"\)',
+        ),
+        ({"image": object()}, "image must be a modal.Image"),
+        ({"secrets": modal.Secret.from_dict({"A": "1"})}, r"wrap it in a list, secrets=\[secret\]"),
+        ({"secrets": ["API_KEY"]}, "secrets must be a list or tuple of modal.Secret"),
+        ({"secrets": "API_KEY"}, "secrets must be a list or tuple of modal.Secret"),
+    ],
+)
+def test_settings_modal_refuses_only_when_loading_the_function_are_refused_here(settings, words):
+    with pytest.raises(ModalSettingsError, match=words):
+        ModalBackend(**settings)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"cpu": (1.0, 2.0), "memory": (1024, 4096)},
+        {"cpu": (0.5, 0.5), "memory": (512, 512)},
+        {"volumes": {"/data/": _VOLUME}},  # Modal reads it as /data
+        {"volumes": {"/b": modal.CloudBucketMount("bucket")}},
+        {"env": {"SET": "1", "SKIPPED": None}},  # Modal's own rule: None leaves a name unset
+        {"retries": 0},
+        {"retries": modal.Retries(max_retries=2)},
+        {"secrets": (modal.Secret.from_dict({"A": "1"}),)},
+        {"image": modal.Image.debian_slim()},
+    ],
+)
+def test_settings_modal_accepts_build_the_real_modal_function(settings):
+    assert ModalBackend(**settings).modal_function is not None  # Modal's own checks pass
 
 
 def test_the_function_options_are_a_plain_mapping_of_what_is_deployed():

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from hypernodes.engine import Job, MapItems
 
 from . import _wire
+from ._culprit import unpicklable_named
 from ._inplace import shipping
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class Fanout:
         if count == 0:
             return []
         where = self.backend.where
-        with shipping(self.backend):
+        with unpicklable_named(pipeline, items.shared, where), shipping(self.backend):
             job = Job.items(pipeline, executor, ctx, items, output_name, by_value=True, where=where)
         containers = self.backend.max_containers or DEFAULT_CONTAINERS
         size = max(1, -(-count // (OVERSUBSCRIPTION * containers)))
@@ -91,15 +92,22 @@ class Fanout:
         requests = [_wire.request(job.payload, job.chunk(start, stop)) for start, stop in spans]
         rows: list[tuple[Any, ...]] = []
         responses = self._responses(requests)
+        answers = iter(responses)
+        carrier = self.backend.carrier
         try:
-            for (start, stop), response in zip(spans, responses):  # noqa: B905 - a generator
+            for number, (start, stop) in enumerate(spans):
+                response = next(answers, _NONE)
+                if response is _NONE:
+                    raise _miscounted(carrier, len(requests), f"only {number}")
                 if isinstance(response, BaseException):
                     response.add_note(
                         f"hypernodes: the call running map items {start} to {stop - 1} of "
                         f"pipeline {pipeline.name!r} failed in {where}"
                     )
                     raise response
-                rows.extend(job.receive(_wire.read_response(response, where)))
+                rows.extend(job.receive(_wire.read_response(response, where, carrier)))
+            if next(answers, _NONE) is not _NONE:
+                raise _miscounted(carrier, len(requests), f"more than {len(requests)}")
         finally:
             close = getattr(responses, "close", None)
             if close is not None:
@@ -114,6 +122,19 @@ class Fanout:
             return responses
         workers = self.backend.max_containers or DEFAULT_FANOUT
         return _threads(self.channel, requests, workers)
+
+
+_NONE: Any = object()
+
+
+def _miscounted(carrier: str, asked: int, answered: str) -> RuntimeError:
+    msg = (
+        f"{carrier} was given {asked} requests by a distributed map and its map() "
+        f"answered {answered}: a transport's map(requests) must return one response (or "
+        "the exception of a failed call) per request, in order. The map raises rather "
+        "than return fewer results than items."
+    )
+    return RuntimeError(msg)
 
 
 def _threads(

@@ -90,8 +90,20 @@ def failure(exc: BaseException, client: dict[str, str] | None) -> bytes:
     return MAGIC + _FAILED + json.dumps(described).encode()
 
 
-def read_response(data: bytes, where: str) -> bytes:
-    """The bytes for ``Job.receive``, or a :class:`PayloadError` explaining the failure."""
+def read_response(data: bytes, where: str, source: str = "the transport") -> bytes:
+    """The bytes for ``Job.receive``, or a :class:`PayloadError` explaining the failure.
+
+    ``source`` names what returned ``data`` (a transport), for a TypeError when it is
+    not bytes.
+    """
+    if not isinstance(data, bytes | bytearray):
+        msg = (
+            f"{source} returned {type(data).__name__} {data!r:.60} instead of the response "
+            "bytes: a transport must return the bytes the request's handler returned "
+            "(hypernodes_modal._remote.serve(request))."
+        )
+        raise TypeError(msg)
+    data = bytes(data)
     if not data.startswith(MAGIC):
         msg = (
             f"{where} answered with something that is not a hypernodes-modal response "

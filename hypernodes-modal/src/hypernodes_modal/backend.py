@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from hypernodes.engine import Backend, Job
 
-from . import _wire
+from . import _settings, _wire
+from ._culprit import unpicklable_named
 from ._gpu import check_gpu
 from ._inplace import InPlaceBackend, reduce_shipped, shipping
 from .errors import ModalSettingsError
@@ -63,7 +64,8 @@ class ModalBackend(Backend):
         pipeline = Pipeline([clean, embed.as_node(map_over="texts"), summarize])
         pipeline.run({"texts": [...]})   # only `embed` runs on Modal
 
-    Settings (read when the Modal objects are first built, at the first run):
+    Settings (checked here by the rules Modal applies only at a run; read when the
+    Modal objects are first built, at the first run):
 
     - ``image``: a ``modal.Image`` holding what the nodes import (torch, ...);
       hypernodes itself is added on top. Default: Debian slim with this
@@ -99,11 +101,30 @@ class ModalBackend(Backend):
         max_containers: int | None = None,
         app_name: str = "hypernodes",
         distribute_map: bool = False,
-        env: Mapping[str, str] | None = None,
+        env: Mapping[str, str | None] | None = None,
         transport: Transport | None = None,
     ) -> None:
+        gpu = check_gpu(gpu)
+        problems = _settings.problems(
+            {
+                "image": image,
+                "cpu": cpu,
+                "memory": memory,
+                "volumes": volumes,
+                "secrets": secrets,
+                "timeout": timeout,
+                "retries": retries,
+                "max_containers": max_containers,
+                "app_name": app_name,
+                "env": env,
+                "transport": transport,
+            }
+        )
+        if problems:
+            msg = "ModalBackend: " + "; ".join(problems) + "."
+            raise ModalSettingsError(msg)
         self.image = image
-        self.gpu = check_gpu(gpu)
+        self.gpu = gpu
         self.cpu = cpu
         self.memory = memory
         self.volumes = dict(volumes or {})
@@ -115,7 +136,6 @@ class ModalBackend(Backend):
         self.distribute_map = distribute_map
         self.env = dict(env) if env else None
         self.transport = transport
-        _check_settings(self)
         self._token = os.urandom(8).hex()  # which backend shipped a job, across pickling
         self._transient()
 
@@ -240,8 +260,16 @@ class ModalBackend(Backend):
                 self._channel = channel
             return self._channel
 
+    @property
+    def carrier(self) -> str:
+        """How errors name what carries the bytes (the transport, or the Modal call)."""
+        if self.transport is None:
+            return f"the Modal call of {self.where}"
+        return f"transport {self.transport!r}"
+
     def _call(self, channel: Any, payload: bytes, chunk: bytes | None = None) -> bytes:
-        return _wire.read_response(channel(_wire.request(payload, chunk)), self.where)
+        response = channel(_wire.request(payload, chunk))
+        return _wire.read_response(response, self.where, self.carrier)
 
     def run(
         self,
@@ -253,7 +281,7 @@ class ModalBackend(Backend):
     ) -> dict[str, Any]:
         """Run ``pipeline`` once in a Modal container: one remote call."""
         channel = self._ready(executor)
-        with shipping(self):
+        with unpicklable_named(pipeline, inputs, self.where), shipping(self):
             job = Job.run(
                 pipeline, inputs, executor, ctx, output_name, by_value=True, where=self.where
             )
@@ -293,7 +321,7 @@ class ModalBackend(Backend):
                 map_mode=map_mode,
                 output_name=output_name,
             )
-        with shipping(self):
+        with unpicklable_named(pipeline, inputs, self.where), shipping(self):
             job = Job.map(
                 pipeline,
                 inputs,
@@ -356,47 +384,3 @@ _DEFAULTS: dict[str, Any] = {
     "env": None,
     "transport": None,
 }
-
-
-def _check_settings(backend: ModalBackend) -> None:
-    """Refuse settings Modal would refuse only after building the image."""
-    problems = []
-    if isinstance(backend.timeout, bool) or not isinstance(backend.timeout, int):
-        problems.append(f"timeout must be whole seconds (an int), got {backend.timeout!r}")
-    elif not 1 <= backend.timeout <= 24 * 3600:
-        problems.append(f"timeout must be 1 to 86400 seconds (24 h), got {backend.timeout}")
-    if not _amount(backend.cpu, (int, float)):
-        problems.append(
-            f"cpu must be cores (a number > 0) or (request, limit), got {backend.cpu!r}"
-        )
-    if not _amount(backend.memory, (int,)):
-        problems.append(
-            f"memory must be MiB (an int > 0) or (request, limit), got {backend.memory!r}"
-        )
-    if backend.max_containers is not None and (
-        not isinstance(backend.max_containers, int) or backend.max_containers < 1
-    ):
-        problems.append(f"max_containers must be an int >= 1, got {backend.max_containers!r}")
-    if isinstance(backend.retries, int) and backend.retries < 0:
-        problems.append(f"retries must be >= 0, got {backend.retries}")
-    for path in backend.volumes:
-        if not isinstance(path, str) or not path.startswith("/"):
-            problems.append(f"volumes maps absolute mount paths to volumes; got key {path!r}")
-    if not isinstance(backend.app_name, str) or not backend.app_name:
-        problems.append(f"app_name must be a non-empty string, got {backend.app_name!r}")
-    if backend.transport is not None and not callable(backend.transport):
-        problems.append(
-            f"transport must be a callable from payload bytes to result bytes, got "
-            f"{type(backend.transport).__name__}"
-        )
-    if problems:
-        msg = "ModalBackend: " + "; ".join(problems) + "."
-        raise ModalSettingsError(msg)
-
-
-def _amount(value: Any, kinds: tuple[type, ...]) -> bool:
-    """Whether ``value`` is None, a positive number of ``kinds``, or a pair of them."""
-    if value is None:
-        return True
-    values = value if isinstance(value, tuple) and len(value) == 2 else (value,)
-    return all(isinstance(v, kinds) and not isinstance(v, bool) and v > 0 for v in values)  # type: ignore[operator]

@@ -65,7 +65,8 @@ class SubprocessTransport:
     only installed packages can be imported there, so a payload that works
     here is self-contained. The response comes back through a file (the
     nodes may print). ``python`` is the interpreter to use; ``timeout`` bounds
-    one call, in seconds.
+    one call, in seconds: a call that takes longer is killed and raises a
+    :class:`TimeoutError`.
     """
 
     def __init__(self, python: str | None = None, timeout: float | None = None) -> None:
@@ -77,12 +78,21 @@ class SubprocessTransport:
             source, result = os.path.join(folder, "request"), os.path.join(folder, "response")
             with open(source, "wb") as file:
                 file.write(request)
-            done = subprocess.run(
-                [self.python, "-I", "-c", _RUNNER, source, result],
-                cwd=folder,
-                timeout=self.timeout,
-                check=False,
-            )
+            try:
+                done = subprocess.run(
+                    [self.python, "-I", "-c", _RUNNER, source, result],
+                    cwd=folder,
+                    timeout=self.timeout,
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                # Not chained: TimeoutExpired's message is the whole runner script.
+                msg = (
+                    f"The clean subprocess ({self.python} -I) did not answer within "
+                    f"SubprocessTransport(timeout={self.timeout}) seconds and was killed; "
+                    "its output is above. Give a larger timeout for slower work."
+                )
+                raise TimeoutError(msg) from None
             if done.returncode != 0 or not os.path.exists(result):
                 msg = (
                     f"The clean subprocess ({self.python} -I) exited with code "
@@ -93,4 +103,5 @@ class SubprocessTransport:
                 return file.read()
 
     def __repr__(self) -> str:
-        return f"SubprocessTransport(python={self.python!r})"
+        shown = f", timeout={self.timeout!r}" if self.timeout is not None else ""
+        return f"SubprocessTransport(python={self.python!r}{shown})"
