@@ -75,9 +75,22 @@ def project(tmp_path: Path) -> Path:
 def cli(project: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     """``cli("run", "pipes:per_doc", ...)``: run ``python -m hypernodes`` in the project folder."""
 
-    def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, env: dict[str, str] | None = None, script: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        # script=True: the console script, which can start process-pool workers (`python -m
+        # hypernodes` cannot: hypernodes/__main__.py has no `if __name__ == "__main__":`)
+        command = (
+            [str(Path(sys.executable).parent / "hypernodes")]
+            if script
+            else [
+                sys.executable,
+                "-m",
+                "hypernodes",
+            ]
+        )
         return subprocess.run(
-            [sys.executable, "-m", "hypernodes", *args],
+            [*command, *args],
             capture_output=True,
             text=True,
             cwd=project,

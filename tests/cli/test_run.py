@@ -133,6 +133,85 @@ def test_what_nodes_print_goes_to_stderr_so_stdout_stays_json(cli):
     assert "a node printing hi" in done.stderr
 
 
+def test_output_of_child_processes_and_fd_1_goes_to_stderr_too(cli, project):
+    (project / "children.py").write_text(
+        "import os, subprocess, sys\n"
+        "from hypernodes import Pipeline, node\n"
+        "@node(output_name='y')\n"
+        "def loud(x):\n"
+        "    subprocess.run([sys.executable, '-c', 'print(\"from a child\")'], check=True)\n"
+        "    os.write(1, b'written to fd 1\\n')\n"
+        "    print('from a worker', x)\n"
+        "    return x\n"
+        "pipeline = Pipeline([loud])\n"
+    )
+    done = cli("run", "children:pipeline", "--set", "x=1")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"y": 1}
+    assert "from a child" in done.stderr
+    assert "written to fd 1" in done.stderr
+    done = cli(
+        "run",
+        "children:pipeline",
+        "--set",
+        "x=[1, 2]",
+        "--map-over",
+        "x",
+        "--executor",
+        "processes",
+        script=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"y": [1, 2]}
+    assert "from a worker 2" in done.stderr
+
+
+def test_repeated_map_over_and_output_name_options_add_up(cli, project):
+    (project / "two.py").write_text(
+        "from hypernodes import Pipeline, node\n"
+        "@node(output_name='s')\n"
+        "def add(a, b): return a + b\n"
+        "@node(output_name='d')\n"
+        "def sub(a, b): return a - b\n"
+        "pipeline = Pipeline([add, sub])\n"
+    )
+    done = cli(
+        "run",
+        "two:pipeline",
+        "--inputs",
+        '{"a": [1, 2], "b": [10, 20]}',
+        "--map-over",
+        "a",
+        "--map-over",
+        "b",
+        "--output-name",
+        "s",
+        "--output-name",
+        "d",
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"s": [11, 22], "d": [-9, -18]}
+
+
+def test_an_output_that_contains_itself_fails_naming_the_output(cli, project):
+    (project / "cyclic.py").write_text(
+        "from hypernodes import Pipeline, node\n"
+        "@node(output_name='loop')\n"
+        "def f(x):\n"
+        "    items = [x]\n"
+        "    items.append(items)\n"
+        "    return items\n"
+        "pipeline = Pipeline([f])\n"
+    )
+    done = cli("run", "cyclic:pipeline", "--set", "x=1")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == (
+        "hypernodes run: failed: cannot write output 'loop' as JSON: "
+        "loop[1] is loop itself (the value contains itself).\n"
+    )
+
+
 def test_executor_picks_a_registered_executor_by_name(cli, project):
     (project / "where.py").write_text(
         "import threading\n"
@@ -193,6 +272,38 @@ def test_a_failing_node_exits_1_naming_the_node_the_item_and_the_traceback(cli):
     ]
 
 
+@pytest.mark.parametrize("executor", ["sequential", "threads", "processes"])
+@pytest.mark.parametrize(
+    ("code", "shown"), [("0", "SystemExit: 0"), ("'bad x'", "SystemExit: bad x")]
+)
+def test_a_node_calling_sys_exit_is_a_failed_node(cli, project, executor, code, shown):
+    (project / "exits.py").write_text(
+        "import sys\n"
+        "from hypernodes import Pipeline, node\n"
+        "@node(output_name='y')\n"
+        "def validate(x):\n"
+        f"    sys.exit({code})\n"
+        "pipeline = Pipeline([validate], name='checks')\n"
+    )
+    done = cli(
+        "run",
+        "exits:pipeline",
+        "--set",
+        "x=[1]",
+        "--map-over",
+        "x",
+        "--executor",
+        executor,
+        script=True,
+    )
+    assert done.returncode == 1, done.stderr
+    assert done.stdout == ""
+    summary = done.stderr[done.stderr.index("hypernodes run: failed") :]
+    first, *where = summary.splitlines()
+    assert first == f"hypernodes run: failed: {shown}"
+    assert where[0] == "  in node 'validate' of pipeline 'checks'"
+
+
 # -- exit code 2: bad usage -----------------------------------------------------------------
 
 
@@ -216,6 +327,10 @@ def test_a_failing_node_exits_1_naming_the_node_the_item_and_the_traceback(cli):
         (["run", "pipes:per_doc", "--inputs", "[1]"], "--inputs must hold an object"),
         (["run", "pipes:per_doc", "--set", "text"], "--set takes NAME=VALUE, got 'text'"),
         (["run", "pipes:per_doc", "--inputs-file", "nope.json"], "Cannot read --inputs-file"),
+        (
+            ["run", "pipes:per_doc", "--inputs-file", "latin1.json"],
+            "--inputs-file 'latin1.json' is not UTF-8 text (byte 13: b'\\xe9'); save it as UTF-8.",
+        ),
         (
             ["run", "pipes:per_doc", "--set", "text=a", "--output-name", "n_wrds"],
             "has no output 'n_wrds' (did you mean 'n_words'?)",
@@ -242,10 +357,12 @@ def test_a_failing_node_exits_1_naming_the_node_the_item_and_the_traceback(cli):
         ),
     ],
 )
-def test_bad_usage_exits_2_with_a_message_that_says_what_to_do(cli, args, message):
+def test_bad_usage_exits_2_with_a_message_that_says_what_to_do(cli, project, args, message):
+    (project / "latin1.json").write_bytes('{"text": "café"}'.encode("latin-1"))
     done = cli(*args)
     assert done.returncode == 2, done.stderr
     assert message in done.stderr
+    assert len(done.stderr.splitlines()) == 1, done.stderr
     assert done.stdout == ""
 
 

@@ -72,9 +72,42 @@ def test_show_svg_without_graphviz_exits_1_saying_how_to_install_it(cli, project
         (["show", "pipes:per_doc", "--dot", "--output-name", "cleen"], "has no output 'cleen'"),
         (["show", "pipes:per_doc", "--depth", "0"], "expected a number >= 1 or 'all'"),
         (["show", "pipes:per_doc", "--dot", "--mermaid"], "not allowed with argument"),
+        (
+            ["show", "pipes:per_doc", "--output-name", "clean"],
+            "--output-name highlights a graph: give it with --dot, --mermaid or --svg FILE.",
+        ),
+        (
+            ["show", "pipes:per_doc", "--svg", "graph.txt"],
+            "--svg 'graph.txt': the suffix picks the image format; use one of .svg, .png,",
+        ),
+        (
+            ["show", "pipes:per_doc", "--svg", "no/such/folder/graph.svg"],
+            "--svg 'no/such/folder/graph.svg': no folder 'no/such/folder' to write it in.",
+        ),
     ],
 )
 def test_show_bad_usage_exits_2(cli, args, message):
     done = cli(*args)
     assert done.returncode == 2
     assert message in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+@pytest.mark.skipif(
+    shutil.which("dot") is None, reason="the Graphviz program `dot` is not installed"
+)
+def test_show_svg_that_cannot_be_written_exits_2_in_one_line(cli, project):
+    pytest.importorskip("graphviz")
+    (project / "taken.svg").mkdir()
+    done = cli("show", "pipes:per_doc", "--svg", "taken.svg")
+    assert done.returncode == 2
+    assert done.stderr.startswith("hypernodes show: error: Cannot write --svg 'taken.svg': ")
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+
+
+def test_show_output_name_may_be_repeated(cli):
+    done = cli(
+        "show", "pipes:per_doc", "--mermaid", "--output-name", "clean", "--output-name", "n_words"
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("<u>") == 2

@@ -41,9 +41,16 @@ def plain(label: str) -> str:
     """Label markup to the text a reader sees: tags become spaces, entities are decoded."""
     text = re.sub(r"<br\s*/?>", " ", label, flags=re.I)
     text = re.sub(r"<[^>]*>", " ", text)
-    text = text.replace("#quot;", '"').replace("#lt;", "<").replace("#gt;", ">")
-    text = text.replace("#amp;", "&")
+    text = re.sub(r"(?<!&)#(\w+);", _mermaid_entity, text)  # one pass, as Mermaid decodes
     return " ".join(html.unescape(text).replace("\\n", " ").split())
+
+
+def _mermaid_entity(match: re.Match[str]) -> str:
+    """Mermaid reads ``#35;`` as a character code and ``#quot;`` as a named entity."""
+    code = match[1]
+    if code.isdigit():
+        return chr(int(code))
+    return html.unescape(f"&{code};")
 
 
 # -- DOT -------------------------------------------------------------------------------
@@ -84,8 +91,56 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     return out
 
 
-def read_dot(text: str) -> Drawn:
-    """Boxes, clusters and edges of a ``digraph``."""
+def read_dot(text: str, raw: bool = False) -> Drawn:
+    """Boxes, clusters and edges of a ``digraph``.
+
+    The DOT ids are generated (``n0``, ``cluster_c0``); unless ``raw``, boxes and
+    clusters are renamed after what they show, for readable tests: ``input:<name>``
+    for an input, the path of names (``score_each/tokenize``) for a node, and
+    ``cluster_<path>`` for a cluster.
+    """
+    drawn = _read_dot(text)
+    return drawn if raw else _by_name(drawn)
+
+
+def _shown_name(label: str) -> str:
+    match = re.search(r"<B>(.*?)</B>", label)
+    assert match, f"no bold name in {label!r}"
+    return html.unescape(match[1])
+
+
+def _by_name(drawn: Drawn) -> Drawn:
+    def path(cluster: str | None) -> list[str]:
+        names: list[str] = []
+        while cluster is not None:
+            names.insert(0, _shown_name(drawn.clusters[cluster]["label"]))
+            cluster = drawn.cluster_parent[cluster]
+        return names
+
+    clusters = {c: "cluster_" + "/".join(path(c)) for c in drawn.clusters}
+    boxes = {}
+    for box, attributes in drawn.boxes.items():
+        name = _shown_name(attributes["label"])
+        if "input" in drawn.classes(box):
+            boxes[box] = f"input:{name}"
+        else:
+            boxes[box] = "/".join([*path(drawn.cluster_of[box]), name])
+    assert len(set(boxes.values())) == len(boxes), f"names collide: {boxes}; use raw=True"
+    assert len(set(clusters.values())) == len(clusters), f"names collide: {clusters}"
+
+    def cluster(c: str | None) -> str | None:
+        return None if c is None else clusters[c]
+
+    return Drawn(
+        boxes={boxes[b]: a for b, a in drawn.boxes.items()},
+        cluster_of={boxes[b]: cluster(c) for b, c in drawn.cluster_of.items()},
+        clusters={clusters[c]: a for c, a in drawn.clusters.items()},
+        cluster_parent={clusters[c]: cluster(p) for c, p in drawn.cluster_parent.items()},
+        edges=[(boxes[a], boxes[b], attrs) for a, b, attrs in drawn.edges],
+    )
+
+
+def _read_dot(text: str) -> Drawn:
     tokens = _tokens(text)
     drawn = Drawn()
     i = 0

@@ -93,3 +93,17 @@ def test_bound_inputs_are_listed_with_their_value_and_where_they_are_bound():
 def test_a_bad_depth_is_explained(depth):
     with pytest.raises(ValueError, match="depth must be a whole number of levels >= 1"):
         corpus().describe(depth=depth)
+
+
+def test_an_input_a_nested_pipeline_maps_over_is_required_despite_an_inner_default():
+    @node(output_name="y")
+    def f(x: int = 7) -> int:
+        return x * 2
+
+    inner = Pipeline([f], name="inner")
+    outer = Pipeline([inner.as_node(map_over="x", output_mapping={"y": "ys"})], name="outer")
+    assert outer.describe(depth=1).splitlines()[:3] == [
+        "Pipeline 'outer': 1 node",
+        "Inputs:",
+        "  x  required",
+    ]

@@ -223,6 +223,62 @@ def test_names_and_values_that_need_escaping_stay_readable_in_both_formats():
     assert """wrap = '<b class="x">&</b>'""" in {mermaid.text(b) for b in mermaid.boxes}
 
 
+def test_a_hash_in_a_name_or_value_is_not_read_as_a_mermaid_entity():
+    @node(output_name="tagged", name="tag#1")
+    def tag(text: str, marker: str = "#1;", colour: str = "#quot;red#quot;") -> str:
+        return marker + text
+
+    drawn = read_mermaid(Pipeline([tag]).to_mermaid())
+    texts = {drawn.text(b) for b in drawn.boxes}
+    assert texts == {
+        "text",
+        "marker = '#1;'",
+        "colour = '#quot;red#quot;'",
+        "tag#1 → tagged",
+    }
+
+
+def test_node_names_that_look_like_other_boxes_ids_still_get_boxes_of_their_own():
+    @node(output_name="a")
+    def f(x: int) -> int:
+        return x
+
+    @node(output_name="b", name="grp/f")
+    def g(y: int) -> int:
+        return y
+
+    @node(output_name="c", name="input:x")
+    def h(a: int, b: int) -> int:
+        return a + b
+
+    inner = Pipeline([f], name="inner")
+    outer = Pipeline([inner.as_node(name="grp"), g, h], name="outer")
+    drawn = read_dot(outer.to_dot(depth=None), raw=True)
+    name = {box: drawn.text(box) for box in drawn.boxes}
+    assert sorted(name.values()) == ["f → a", "grp/f → b", "input:x → c", "x", "y"]
+    assert {(name[a], name[b]) for a, b in drawn.pairs()} == {
+        ("x", "f → a"),
+        ("y", "grp/f → b"),
+        ("f → a", "input:x → c"),
+        ("grp/f → b", "input:x → c"),
+    }
+    (inside,) = [box for box, cluster in drawn.cluster_of.items() if cluster is not None]
+    assert name[inside] == "f → a"
+
+
+def test_an_input_a_nested_pipeline_maps_over_is_required_despite_an_inner_default():
+    @node(output_name="y")
+    def f(x: int = 7) -> int:
+        return x * 2
+
+    inner = Pipeline([f], name="inner")
+    outer = Pipeline([inner.as_node(map_over="x", output_mapping={"y": "ys"})], name="outer")
+    assert read_dot(outer.to_dot()).classes("input:x") == {"input", "required"}
+    mermaid = read_mermaid(outer.to_mermaid())
+    assert {drawn for drawn in mermaid.boxes if mermaid.text(drawn) == "x"} == {"n0"}
+    assert mermaid.classes("n0") == {"required"}
+
+
 def test_long_default_values_are_abbreviated():
     @node(output_name="out")
     def pick(options: tuple[int, ...] = tuple(range(1000))) -> int:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from .loading import UsageError
@@ -88,7 +89,8 @@ def _parser() -> argparse.ArgumentParser:
         "--map-over",
         metavar="NAME",
         nargs="+",
-        help="map instead of run: run once per item of these list inputs",
+        action="extend",
+        help="map instead of run: run once per item of these list inputs (repeatable)",
     )
     run.add_argument(
         "--map-mode",
@@ -96,7 +98,11 @@ def _parser() -> argparse.ArgumentParser:
         help="with --map-over: pair items (zip, the default) or take every combination",
     )
     run.add_argument(
-        "--output-name", metavar="NAME", nargs="+", help="compute and print only these outputs"
+        "--output-name",
+        metavar="NAME",
+        nargs="+",
+        action="extend",
+        help="compute and print only these outputs (repeatable)",
     )
     run.add_argument("--executor", metavar="NAME", help="a registered executor (sequential, ...)")
     run.add_argument("--cache", metavar="PATH", help="cache node results in this directory")
@@ -121,7 +127,11 @@ def _parser() -> argparse.ArgumentParser:
         "(default: all in the summary, 1 in a graph)",
     )
     show.add_argument(
-        "--output-name", metavar="NAME", nargs="+", help="highlight what computing these runs"
+        "--output-name",
+        metavar="NAME",
+        nargs="+",
+        action="extend",
+        help="with a graph: highlight what computing these runs (repeatable)",
     )
     show.add_argument(
         "--direction", choices=("LR", "TB"), default="LR", help="graph layout direction"
@@ -153,8 +163,13 @@ def _show(args: argparse.Namespace) -> int:
     from ..errors import InputError, MissingDependencyError
     from .loading import load_pipeline
 
-    pipeline = load_pipeline(args.target)
     graph = args.dot or args.mermaid or args.svg
+    if args.output_name and not graph:
+        msg = "--output-name highlights a graph: give it with --dot, --mermaid or --svg FILE."
+        raise UsageError(msg)
+    if args.svg:
+        _check_svg_target(Path(args.svg))
+    pipeline = load_pipeline(args.target)
     if args.depth is None:  # not given: the default of the view
         depth = 1 if graph else None
     else:
@@ -170,7 +185,12 @@ def _show(args: argparse.Namespace) -> int:
         elif args.mermaid:
             print(pipeline.to_mermaid(**options), end="")
         elif args.svg:
-            pipeline.visualize(args.svg, **options)
+            drawing = pipeline.visualize(**options)
+            try:
+                drawing.save(args.svg)
+            except OSError as exc:
+                msg = f"Cannot write --svg {args.svg!r}: {exc.strerror or exc}."
+                raise UsageError(msg) from None
             print(f"wrote {args.svg}", file=sys.stderr)
         else:
             print(pipeline.describe(depth))
@@ -180,6 +200,21 @@ def _show(args: argparse.Namespace) -> int:
         print(f"hypernodes show: {exc}", file=sys.stderr)
         return 1
     return 0
+
+
+def _check_svg_target(path: Path) -> None:
+    """Refuse, before drawing, a FILE with no image suffix or in a missing folder."""
+    from .._view.render import FORMATS
+
+    if path.suffix.lower().lstrip(".") not in FORMATS:
+        msg = (
+            f"--svg {str(path)!r}: the suffix picks the image format; use one of "
+            f"{', '.join('.' + f for f in FORMATS)}."
+        )
+        raise UsageError(msg)
+    if not path.parent.is_dir():
+        msg = f"--svg {str(path)!r}: no folder {str(path.parent)!r} to write it in."
+        raise UsageError(msg)
 
 
 def _plugins(args: argparse.Namespace) -> int:

@@ -170,6 +170,12 @@ def _read_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         msg = f"Cannot read --inputs-file {str(path)!r}: {exc.strerror or exc}."
         raise UsageError(msg) from None
+    except UnicodeDecodeError as exc:
+        msg = (
+            f"--inputs-file {str(path)!r} is not UTF-8 text (byte {exc.start}: "
+            f"{exc.object[exc.start : exc.start + 1]!r}); save it as UTF-8."
+        )
+        raise UsageError(msg) from None
     if path.suffix.lower() not in (".yaml", ".yml"):
         return _json_object(text, f"--inputs-file {str(path)!r}")
     try:

@@ -6,6 +6,8 @@ dashed when optional, green when bound), violet bold edges into a
 ``map_over`` input, and everything a selective run skips drawn in light grey.
 Boxes, clusters and edges carry ``class`` names (kept in SVG output) saying what they are:
 ``input required``, ``function``, ``pipeline``, ``mapped``, ``selected``, ``skipped``, ...
+Ids are ``n0, n1, ...`` for boxes and ``cluster_c0, ...`` for clusters, in the order
+of the scene; names appear only in labels.
 """
 
 from __future__ import annotations
@@ -51,13 +53,17 @@ def to_dot(scene: Scene, direction: str = "LR") -> str:
         f'  edge [fontname="{FONT}", fontsize=9, color="{MUTED}", fontcolor="{MUTED}", '
         "arrowsize=0.7, penwidth=1.1];",
     ]
+    # Generated ids: names only go into labels, so a node named "input:x" or "grp/f"
+    # cannot merge with the box of an input or of a node inside a cluster.
+    ids = {box.id: f"n{i}" for i, box in enumerate(scene.boxes)}
+    cluster_ids = {cluster.id: f"cluster_c{i}" for i, cluster in enumerate(scene.clusters)}
     children, boxes = scene.nesting()
 
     def emit(cluster: str | None, indent: str) -> None:
         for box in boxes.get(cluster, []):
-            lines.append(f"{indent}{_quote(box.id)} [{_box_attributes(box, scene.highlighting)}];")
+            lines.append(f"{indent}{ids[box.id]} [{_box_attributes(box, scene.highlighting)}];")
         for child in children.get(cluster, []):
-            lines.append(f"{indent}subgraph {_quote('cluster_' + child.id)} {{")
+            lines.append(f"{indent}subgraph {cluster_ids[child.id]} {{")
             lines.append(f"{indent}  {_cluster_attributes(child, scene.highlighting)};")
             emit(child.id, indent + "  ")
             lines.append(f"{indent}}}")
@@ -65,7 +71,7 @@ def to_dot(scene: Scene, direction: str = "LR") -> str:
     emit(None, "  ")
     for edge in scene.edges:
         lines.append(
-            f"  {_quote(edge.source)} -> {_quote(edge.target)} "
+            f"  {ids[edge.source]} -> {ids[edge.target]} "
             f"[{_edge_attributes(edge, scene.highlighting)}];"
         )
     lines.append("}")

@@ -4,7 +4,8 @@ One answer shared by the drawing and the summary, so they never disagree:
 
 - **bound**: the pipeline holds a value for it (``pipeline.bind(...)``), or a
   nested pipeline binds it and no node of this level needs it otherwise;
-- **required**: some node needs it and has no default for it;
+- **required**: some node needs it and has no default for it, or a nested
+  pipeline maps over it (``map_over``; the inner default is not a list to map);
 - **optional**: every node taking it has a default (each keeps its own).
 
 A name bound on the pipeline itself wins; then "required" wins over a binding
@@ -90,6 +91,9 @@ def _uses(pipeline: Pipeline, name: str, prefix: str) -> list[tuple[Status, str,
                 uses.append(("optional", where, node.defaults[name]))
             else:
                 uses.append(("required", where, None))
+            continue
+        if name in node.map_over:  # a map needs the list: an inner default never applies
+            uses.append(("required", where, None))
             continue
         inner_name = node.input_mapping.get(name, name)
         inner_bound = bound_inputs(node.pipeline)

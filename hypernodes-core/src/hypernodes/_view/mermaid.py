@@ -72,8 +72,11 @@ def _kind(box: Box) -> str:
 
 
 def _escape(text: str) -> str:
-    """Mermaid entity codes for what would end a label or read as markup."""
-    text = text.replace("&", "#amp;").replace('"', "#quot;")
+    """Mermaid entity codes for what would end a label or read as markup.
+
+    ``#`` goes first: Mermaid reads ``#word;`` and ``#35;`` as entity codes.
+    """
+    text = text.replace("#", "#35;").replace("&", "#amp;").replace('"', "#quot;")
     return text.replace("<", "#lt;").replace(">", "#gt;")
 
 

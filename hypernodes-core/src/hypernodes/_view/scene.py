@@ -40,7 +40,7 @@ __all__ = ["Box", "Cluster", "Edge", "Scene", "build_scene", "check_depth", "map
 class Box:
     """One box of the drawing: an input, a function node or a collapsed pipeline."""
 
-    id: str
+    id: str  # unique: "input:<name>" or the node path "<nested>/<name>", names escaped
     kind: Literal["input", "function", "pipeline"]
     name: str
     outputs: tuple[str, ...] = ()
@@ -124,7 +124,7 @@ def build_scene(
     used = None if plan is None else plan.required | plan.optional
     for info in classify_inputs(pipeline).values():
         box = Box(
-            id=f"input:{info.name}",
+            id=f"input:{_escape_id(info.name)}",
             kind="input",
             name=info.name,
             status=info.status,
@@ -200,7 +200,7 @@ class _Builder:
 
         for node in pipeline.graph.order:
             selected = selection is None or node.name in selection
-            box_id = prefix + node.name
+            box_id = prefix + _escape_id(node.name)
             if isinstance(node, Node):
                 box = _function_box(node, box_id)
                 self._add_box(box, node.parameters, cluster, selected, requested, env)
@@ -292,6 +292,15 @@ class _Builder:
             edge.labels.append(f"{source.name} → {name}")
         elif self._outputs_of.get(source.box, 0) > 1:
             edge.labels.append(name)
+
+
+def _escape_id(name: str) -> str:
+    """``name`` without ``/`` and ``:``, so that ids never collide.
+
+    Ids are ``input:<name>`` and ``<nested>/<inner>`` paths; a node named
+    ``"input:x"`` or ``"grp/f"`` must not get the id of another box.
+    """
+    return name.replace("%", "%25").replace("/", "%2F").replace(":", "%3A")
 
 
 def _function_box(node: Node, box_id: str) -> Box:
