@@ -78,8 +78,7 @@ def cli(project: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
     def run(
         *args: str, env: dict[str, str] | None = None, script: bool = False
     ) -> subprocess.CompletedProcess[str]:
-        # script=True: the console script, which can start process-pool workers (`python -m
-        # hypernodes` cannot: hypernodes/__main__.py has no `if __name__ == "__main__":`)
+        # script=True: the `hypernodes` console script instead of `python -m hypernodes`
         command = (
             [str(Path(sys.executable).parent / "hypernodes")]
             if script

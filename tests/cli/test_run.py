@@ -158,8 +158,7 @@ def test_output_of_child_processes_and_fd_1_goes_to_stderr_too(cli, project):
         "--map-over",
         "x",
         "--executor",
-        "processes",
-        script=True,
+        "processes",  # through `python -m hypernodes`: its workers import it again, guarded
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == {"y": [1, 2]}

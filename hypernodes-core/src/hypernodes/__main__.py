@@ -4,4 +4,5 @@ import sys
 
 from ._cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # process-pool workers import this module again: run nothing then
+    sys.exit(main())

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from hypernodes.engine import Job, MapItems
+from hypernodes.engine import Job, MapItems, note
 
 from . import _wire
 from ._culprit import unpicklable_named
@@ -100,9 +100,10 @@ class Fanout:
                 if response is _NONE:
                     raise _miscounted(carrier, len(requests), f"only {number}")
                 if isinstance(response, BaseException):
-                    response.add_note(
-                        f"hypernodes: the call running map items {start} to {stop - 1} of "
-                        f"pipeline {pipeline.name!r} failed in {where}"
+                    note(
+                        response,
+                        f"the call running map items {start} to {stop - 1} of "
+                        f"pipeline {pipeline.name!r} failed in {where}",
                     )
                     raise response
                 rows.extend(job.receive(_wire.read_response(response, where, carrier)))
