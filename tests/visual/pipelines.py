@@ -39,3 +39,14 @@ def corpus() -> Pipeline:
         ],
         name="corpus",
     )
+
+
+def mapped_with_default() -> Pipeline:
+    """An outer pipeline mapping a nested one over ``x``, an input the inner node defaults."""
+
+    @node(output_name="y")
+    def f(x: int = 7) -> int:
+        return x * 2
+
+    inner = Pipeline([f], name="inner")
+    return Pipeline([inner.as_node(map_over="x", output_mapping={"y": "ys"})], name="outer")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from hypernodes import Pipeline, node
 
-from .pipelines import corpus, overlap, tokenize
+from .pipelines import corpus, mapped_with_default, overlap, tokenize
 
 
 def test_the_summary_lists_inputs_outputs_and_nodes_in_run_order():
@@ -96,12 +96,7 @@ def test_a_bad_depth_is_explained(depth):
 
 
 def test_an_input_a_nested_pipeline_maps_over_is_required_despite_an_inner_default():
-    @node(output_name="y")
-    def f(x: int = 7) -> int:
-        return x * 2
-
-    inner = Pipeline([f], name="inner")
-    outer = Pipeline([inner.as_node(map_over="x", output_mapping={"y": "ys"})], name="outer")
+    outer = mapped_with_default()
     assert outer.describe(depth=1).splitlines()[:3] == [
         "Pipeline 'outer': 1 node",
         "Inputs:",

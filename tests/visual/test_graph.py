@@ -7,7 +7,7 @@ from hypernodes import Pipeline, node
 from hypernodes.errors import UnknownOutputError
 
 from .graphtext import plain, read_dot, read_mermaid
-from .pipelines import corpus, overlap, tokenize
+from .pipelines import corpus, mapped_with_default, overlap, tokenize
 
 
 def test_each_node_is_a_box_listing_its_outputs_and_edges_follow_parameter_names():
@@ -267,12 +267,7 @@ def test_node_names_that_look_like_other_boxes_ids_still_get_boxes_of_their_own(
 
 
 def test_an_input_a_nested_pipeline_maps_over_is_required_despite_an_inner_default():
-    @node(output_name="y")
-    def f(x: int = 7) -> int:
-        return x * 2
-
-    inner = Pipeline([f], name="inner")
-    outer = Pipeline([inner.as_node(map_over="x", output_mapping={"y": "ys"})], name="outer")
+    outer = mapped_with_default()
     assert read_dot(outer.to_dot()).classes("input:x") == {"input", "required"}
     mermaid = read_mermaid(outer.to_mermaid())
     assert {drawn for drawn in mermaid.boxes if mermaid.text(drawn) == "x"} == {"n0"}
