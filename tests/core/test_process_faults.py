@@ -199,6 +199,19 @@ def test_an_input_that_cannot_be_pickled_is_named(processes):
         pipeline.map({"x": [1, 2], "handle": threading.Lock()}, map_over="x")
 
 
+def test_an_unpicklable_bound_input_is_named_as_bound(processes):
+    @node(output_name="y")
+    def use(x, handle):
+        return x
+
+    pipeline = Pipeline([use], name="p").with_executor(
+        SequentialNodeExecutor(map_executor=processes)
+    )
+    pipeline.bind(handle=threading.Lock())
+    with pytest.raises(TypeError, match=r"bound input 'handle' of pipeline 'p': lock"):
+        pipeline.map({"x": [1, 2]})
+
+
 class LockedCounter(PipelineCallback):
     """A callback holding a lock: it never needs to travel, callbacks run here."""
 

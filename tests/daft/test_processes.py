@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 from hypernodes import ItemError, Pipeline, node, stateful
@@ -178,8 +179,6 @@ def test_a_node_raising_keyboard_interrupt_or_system_exit_stops_the_run(raised, 
 
 
 def test_a_shared_input_that_cannot_be_pickled_is_named():
-    import threading
-
     @node(output_name="y")
     def use(x: int, handle: object) -> int:
         return x
@@ -190,7 +189,6 @@ def test_a_shared_input_that_cannot_be_pickled_is_named():
 
 
 def test_a_timeout_or_an_untravelling_error_is_reported_to_callbacks_once():
-    import threading
     import time
 
     from hypernodes import PipelineCallback
@@ -228,3 +226,18 @@ def test_a_timeout_or_an_untravelling_error_is_reported_to_callbacks_once():
             Pipeline([failing], executor=executor, callbacks=[got]).map({"x": [0, 1, 2]})
         assert [node for node, _ in got.seen] == [node for node, _ in expected.seen]
         assert len(got.seen) == 1
+
+
+LOCK = threading.Lock()
+
+
+@node(output_name="y")
+def reads_a_lock(x: int) -> int:
+    with LOCK:
+        return x
+
+
+def test_a_global_a_node_reads_that_cannot_be_pickled_is_named():
+    pipeline = Pipeline([reads_a_lock], executor=DaftExecutor(use_process=True))
+    with pytest.raises(TypeError, match=r"global 'LOCK' used by node 'reads_a_lock'"):
+        pipeline.map({"x": [1, 2]})

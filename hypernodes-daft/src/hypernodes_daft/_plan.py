@@ -92,7 +92,7 @@ def execute(
     try:
         run.publish(handle)
     except Exception as exc:
-        raise _unpicklable(exc, shared, "use_process=True" if pooled else "Ray") from exc
+        raise _unpicklable(exc, plan, shared, "use_process=True" if pooled else "Ray") from exc
     completed = False
     try:
         collected = builder.df.to_pydict()
@@ -114,30 +114,29 @@ def execute(
         run.release()
 
 
-def _unpicklable(exc: Exception, shared: dict[str, Any], where: str) -> TypeError:
-    """The run could not be packed for the UDFs' processes: say which shared input (or
-    else that the pipeline itself) cannot be pickled, and what to do."""
-    from hypernodes.engine import pack
+def _unpicklable(exc: Exception, plan: Plan, shared: dict[str, Any], where: str) -> TypeError:
+    """The run could not be packed for the UDFs' processes: say which shared input, or
+    which value a node holds, cannot be pickled, and what to do."""
+    from hypernodes.engine import find_unpicklable
 
-    for name, value in shared.items():
-        try:
-            pack(value, by_value=True)
-        except Exception as reason:
-            msg = (
-                f"The input {name!r} ({type(value).__name__}) cannot be pickled "
-                f"({type(reason).__name__}: {reason}), and with {where} every node call "
-                "runs in another process, which receives the inputs shared by every item "
-                "pickled. Pass a picklable value, make it a @stateful resource (built where "
-                "it is used), or run without use_process on Daft's native runner."
-            )
-            return TypeError(msg)
-    msg = (
-        f"The pipeline cannot be pickled ({type(exc).__name__}: {exc}), and with {where} "
-        "every node call runs in another process, which receives the pipeline's functions "
-        "and configuration pickled. Keep unpicklable objects (locks, open clients) out of "
-        "node closures and defaults, build them in a @stateful resource, or run without "
-        "use_process on Daft's native runner."
-    )
+    found = find_unpicklable((shared, [step.node for step in plan.steps]), by_value=True)
+    if found is not None and found[0]:
+        label, value = found
+        msg = (
+            f"The {label} ({type(value).__name__}) cannot be pickled, and with {where} "
+            "every node call runs in another process, which receives the run's shared "
+            "inputs and the pipeline's functions pickled. Pass a picklable value, make it a "
+            "@stateful resource (built where it is used), or run without use_process on "
+            "Daft's native runner."
+        )
+    else:
+        msg = (
+            f"The pipeline cannot be pickled ({type(exc).__name__}: {exc}), and with {where} "
+            "every node call runs in another process, which receives the pipeline's "
+            "functions and configuration pickled. Keep unpicklable objects (locks, open "
+            "clients) out of nodes, build them in a @stateful resource, or run without "
+            "use_process on Daft's native runner."
+        )
     return TypeError(msg)
 
 

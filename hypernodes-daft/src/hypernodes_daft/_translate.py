@@ -367,20 +367,22 @@ def _udf(
         from daft.recordbatch import RecordBatch
         from hypernodes.errors import WorkerLostError
 
-        from ._workers import call
-
         cells = [s.to_pylist() for s in series]
         try:
-            columns = call(handle, index, name, cells) if pooled else handle.call(index, cells)
+            if pooled:
+                from ._workers import call
+
+                columns = call(handle, index, name, cells)
+            else:
+                columns = handle.call(index, cells)
         except BaseException as exc:
             # A lost worker, or a node's KeyboardInterrupt / SystemExit: fail the batch's
             # rows with it, re-raised in the caller after the collect (left to Daft, it
             # would end Daft's thread and leave the run waiting for ever).
             run = handle.resolve()
             task = run.tasks[index]
-            if isinstance(exc, Exception) and not isinstance(exc, WorkerLostError):
-                raise
-            if not isinstance(task, NodeTask):
+            ours = isinstance(exc, WorkerLostError) or not isinstance(exc, Exception)
+            if not ours or not isinstance(task, NodeTask):
                 raise
             columns = task.lost(run, cells, exc)
         # Built by Daft alone: pyarrow (with numpy, and pandas at pa.array's first call)

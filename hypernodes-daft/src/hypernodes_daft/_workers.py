@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._run import Handle
 
-__all__ = ["call", "pool", "shutdown", "stop", "stop_path"]
+__all__ = ["call", "pool", "stop", "stop_path"]
 
 _lock = threading.Lock()
 _pool: tuple[int, Executor] | None = None  # (the pid that made it, the pool)
@@ -132,12 +132,3 @@ def stop(token: str, path: str | None) -> None:
     if futures and path is not None:
         with contextlib.suppress(OSError), open(path, "w"):
             pass
-
-
-def shutdown() -> None:
-    """Stop the pool's workers (they stop by themselves when this process exits)."""
-    global _pool
-    with _lock:
-        pool, _pool = _pool, None
-    if pool is not None and pool[0] == os.getpid():
-        pool[1].shutdown(wait=True, cancel_futures=True)

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from hypernodes.engine import Job, MapItems, note
 
 from . import _wire
-from ._culprit import unpicklable_named
 from ._inplace import shipping
 
 if TYPE_CHECKING:
@@ -84,7 +83,7 @@ class Fanout:
         if count == 0:
             return []
         where = self.backend.where
-        with unpicklable_named(pipeline, items.shared, where), shipping(self.backend):
+        with shipping(self.backend):
             job = Job.items(pipeline, executor, ctx, items, output_name, by_value=True, where=where)
         containers = self.backend.max_containers or DEFAULT_CONTAINERS
         size = max(1, -(-count // (OVERSUBSCRIPTION * containers)))

@@ -28,13 +28,18 @@ _OK, _FAILED = b"R", b"F"
 
 def versions() -> dict[str, str]:
     """The versions that must agree for a payload to unpack on the other side."""
-    import cloudpickle
-    import hypernodes
+    from importlib import metadata
 
+    import cloudpickle
+
+    try:
+        core = metadata.version("hypernodes-core")  # as the image recipe pins it
+    except metadata.PackageNotFoundError:  # added to the image as source (an editable checkout)
+        core = "a source folder, without distribution metadata"
     return {
         "python": ".".join(map(str, sys.version_info[:3])),
         "cloudpickle": cloudpickle.__version__,
-        "hypernodes-core": hypernodes.__version__,  # also right for a source tree mounted as is
+        "hypernodes-core": core,
     }
 
 

@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 from hypernodes.engine import Backend, Job
 
 from . import _settings, _wire
-from ._culprit import unpicklable_named
 from ._gpu import check_gpu
 from ._inplace import InPlaceBackend, reduce_shipped, shipping
 from .errors import ModalSettingsError
@@ -281,7 +280,7 @@ class ModalBackend(Backend):
     ) -> dict[str, Any]:
         """Run ``pipeline`` once in a Modal container: one remote call."""
         channel = self._ready(executor)
-        with unpicklable_named(pipeline, inputs, self.where), shipping(self):
+        with shipping(self):
             job = Job.run(
                 pipeline, inputs, executor, ctx, output_name, by_value=True, where=self.where
             )
@@ -321,7 +320,7 @@ class ModalBackend(Backend):
                 map_mode=map_mode,
                 output_name=output_name,
             )
-        with unpicklable_named(pipeline, inputs, self.where), shipping(self):
+        with shipping(self):
             job = Job.map(
                 pipeline,
                 inputs,

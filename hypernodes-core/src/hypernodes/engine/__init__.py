@@ -28,7 +28,8 @@ What is here:
   :meth:`~RunContext.detach` and :meth:`~RunContext.replay`.
 - :class:`DetachedContext`, :class:`Job`, :func:`run_job`, :func:`pack`,
   :func:`unpack`: running a pipeline, a map, or chunks of map items in another
-  process or machine, with callbacks served here.
+  process or machine, with callbacks served here; :func:`find_unpicklable`
+  names what in a payload that failed to pack cannot be pickled.
 - :class:`Backend` and :class:`LocalBackend`: where a pipeline runs.
 - :class:`Config`: a resolved configuration (what ``ctx.config`` holds).
 - :func:`run_coroutine`: run an ``async def`` node's coroutine from
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from ._backend import Backend, LocalBackend
     from ._batch import call_batch, run_items
     from ._context import DetachedContext, RunContext
+    from ._culprit import find_unpicklable
     from ._items import MAP_MODES, MapItems, item_spans
     from ._loop import run_coroutine
     from ._pack import pack, unpack
@@ -73,6 +75,7 @@ __all__ = [
     "RunContext",
     "Step",
     "call_batch",
+    "find_unpicklable",
     "item_spans",
     "note",
     "pack",
@@ -98,6 +101,7 @@ _WHERE = {
     "RunContext": "._context",
     "Step": ".._model.plan",
     "call_batch": "._batch",
+    "find_unpicklable": "._culprit",
     "item_spans": "._items",
     "note": "._steps",
     "pack": "._pack",

@@ -102,7 +102,7 @@ class Job:
         try:
             data = pack(body, by_value=by_value)
         except Exception as exc:
-            raise _unpicklable(body, exc, where) from exc
+            raise _unpicklable(body, exc, where, by_value) from exc
         self.payload = os.urandom(16) + data
 
     @classmethod
@@ -178,7 +178,7 @@ class Job:
             return pack((start, self.rows[start:stop]), by_value=self.by_value)
         except Exception as exc:
             rows = self.rows[start:stop]
-            raise _unpicklable({"map items": rows}, exc, self.where) from exc
+            raise _unpicklable({"map items": rows}, exc, self.where, self.by_value) from exc
 
     def receive(self, result: bytes) -> Any:
         """Replay the events ``result`` carries, then return its outputs or raise its error."""
@@ -211,32 +211,21 @@ def _worker_config(config: Config, strategy: ExecutorStrategy, worker: ExecutorS
     return config.layered(config.backend, inherited, config.cache, config.callbacks)
 
 
-def _unpicklable(body: Any, exc: Exception, where: str) -> TypeError:
+def _unpicklable(body: Any, exc: Exception, where: str, by_value: bool) -> TypeError:
     """A TypeError naming what in ``body`` cannot be sent to ``where``."""
-    culprit = _find_unpicklable(body)
-    what = f" ({culprit})" if culprit else ""
+    from ._culprit import find_unpicklable
+
+    found = find_unpicklable(body, by_value=by_value)
+    what = ""
+    if found is not None:
+        label, value = found
+        what = f" ({label or 'a value'}: {type(value).__name__} {value!r:.60})"
     msg = (
         f"Cannot send the work to {where}: something it needs cannot be pickled{what}: "
         f"{type(exc).__name__}: {exc}. Make that value picklable (drop live resources in "
         "__getstate__, or create them inside the node), or run with threads instead."
     )
     return TypeError(msg)
-
-
-def _find_unpicklable(body: Any, label: str = "") -> str:
-    """A readable path to the first part of ``body`` that cannot be pickled ('' if none)."""
-    parts: list[tuple[str, Any]] = []
-    if isinstance(body, dict):
-        parts = [(f"{label}[{k!r}]" if label else f"input {k!r}", v) for k, v in body.items()]
-    elif isinstance(body, list | tuple):
-        parts = [(f"{label}[{i}]" if label else "", v) for i, v in enumerate(body)]
-    for part_label, value in parts:
-        try:
-            _dumps(value)
-        except Exception:
-            deeper = _find_unpicklable(value, part_label)
-            return deeper or f"{part_label or 'a value'}: {type(value).__name__} {value!r:.60}"
-    return ""
 
 
 # -- the far side ---------------------------------------------------------------------
